@@ -1,0 +1,68 @@
+"""Project settings. For the values Kedro uses by default, see
+https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration"""
+
+import warnings
+from pathlib import Path
+
+from kedro.utils import find_kedro_project
+from omegaconf.resolvers import oc
+
+from {{ cookiecutter.python_package }}.hooks import ProjectHooks
+
+# Two notices that today's releases print on every run, that a user can do
+# nothing about, are silenced by their exact text; every other warning shows.
+# - MLflow asks for type hints on kedro-mlflow's KedroPipelineModel.predict
+#   when kedro-mlflow is first imported (here, before Kedro loads the plugin's
+#   commands). MLflow forces that warning on with its own filter, so it is
+#   caught while importing and the rest is passed on.
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    from kedro_mlflow.framework.hooks import MlflowHook
+for warning in caught:
+    if "Add type hints to the `predict` method" not in str(warning.message):
+        warnings.warn_explicit(
+            warning.message, warning.category, warning.filename, warning.lineno
+        )
+# - omegaconf 2.4 deprecates register_new_resolver(), which Kedro 1.7 and
+#   kedro-mlflow 2.0 call each time a Kedro context is created.
+warnings.filterwarnings(
+    "ignore",
+    message=r"register_new_resolver\(\) is deprecated",
+    category=UserWarning,
+)
+
+# kedro-mlflow registers its own MlflowHook through an entry point. We register
+# it here instead, so that the tracking this project relies on is visible in
+# code and does not depend on which plugins happen to be installed. The
+# plugin's auto-registration must then be switched off, or every run is
+# tracked twice: Kedro matches this tuple against the *distribution* name,
+# "kedro_mlflow" with an underscore ("kedro-mlflow" silently matches nothing).
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)
+
+# Hooks run last-in, first-out: MlflowHook opens the run before ProjectHooks
+# tags it (see hooks.py).
+HOOKS = (ProjectHooks(), MlflowHook())
+
+
+def project_root() -> str:
+    """The project's root folder, found the way Kedro finds it.
+
+    Kedro walks up from the working directory to the folder holding
+    pyproject.toml; a packaged project run from a deployment folder has none,
+    and then that folder is the root. Used in mlflow.yml as ``${project_root:}``
+    so that the tracking store does not move with the working directory (a
+    notebook kernel runs in notebooks/).
+    """
+    return (find_kedro_project(Path.cwd()) or Path.cwd()).resolve().as_posix()
+
+
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    "custom_resolvers": {
+        # Kedro enables ${oc.env:...} only in credentials; mlflow.yml uses it
+        # to let MLFLOW_TRACKING_URI override the default store.
+        "oc.env": oc.env,
+        "project_root": project_root,
+    },
+}
