@@ -119,18 +119,16 @@ def _choice(rng: np.random.Generator, options: dict[str, float], n: int) -> np.n
 
 def _messy_category(value: str, rng: np.random.Generator) -> str:
     """Write a category the way hand-typed data does: any case, stray spaces."""
-    style = rng.integers(0, 8)
-    if style == 0:
-        return value.upper()
-    if style == 1:
-        return value.title()
-    if style == 2:
-        return f" {value}"
-    if style == 3:
-        return f"{value.capitalize()} "
-    if style == 4 and " " in value:
-        return value.replace(" ", "  ")
-    return value
+    variants = (
+        value.upper(),
+        value.title(),
+        f" {value}",
+        f"{value.capitalize()} ",
+        value.replace(" ", "  "),
+    )
+    # Half of the values are left as they are.
+    pick = int(rng.integers(0, 2 * len(variants)))
+    return variants[pick] if pick < len(variants) else value
 
 
 def _messy_money(amount: float, rng: np.random.Generator) -> str:
@@ -181,7 +179,9 @@ def generate_rows(n_rows: int, seed: int) -> list[list[str]]:
     effective_fee = list_prices * (1 - discounts / 100)
     # Lifetime spend follows tenure, with gaps (paused months, refunds).
     total_spend = (
-        effective_fee * np.maximum(tenure_days / 30.44, 1) * rng.uniform(0.8, 1.02, n_rows)
+        effective_fee
+        * np.maximum(tenure_days / 30.44, 1)
+        * rng.uniform(0.8, 1.02, n_rows)
     )
 
     autopay = rng.random(n_rows) < np.where(contracts == "month-to-month", 0.45, 0.7)

@@ -113,9 +113,7 @@ def preprocess_customers(
     return cleaned
 
 
-def create_features(
-    customers: pd.DataFrame, reference_date: str
-) -> pd.DataFrame:
+def create_features(customers: pd.DataFrame, reference_date: str) -> pd.DataFrame:
     """Add features derived from the cleaned columns.
 
     Tenure is measured up to a fixed ``reference_date`` from the parameters,
@@ -140,9 +138,7 @@ def create_features(
     return features
 
 
-def create_model_input_table(
-    customers: pd.DataFrame, id_column: str
-) -> pd.DataFrame:
+def create_model_input_table(customers: pd.DataFrame, id_column: str) -> pd.DataFrame:
     """Keep the identifier and the columns a model can take as they are.
 
     Date columns are dropped: they are already summarised as tenure, and a

@@ -22,7 +22,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=train_model,
-                inputs=["X_train", "y_train", "params:features", "params:hyperparameters"],
+                inputs=[
+                    "X_train",
+                    "y_train",
+                    "params:features",
+                    "params:hyperparameters",
+                ],
                 outputs="classifier",
                 name="train_model_node",
             ),

@@ -1,0 +1,40 @@
+"""Run the whole default pipeline in a KedroSession, tracked in a throwaway
+MLflow store, and check what MLflow recorded."""
+
+from pathlib import Path
+
+import mlflow
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+PROJECT_PATH = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def tracking_uri(tmp_path, monkeypatch):
+    """Send this test's runs to a temporary store, not the project's mlflow.db."""
+    uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    return uri
+
+
+def test_default_pipeline_is_tracked(tracking_uri):
+    bootstrap_project(PROJECT_PATH)
+    with KedroSession.create(project_path=PROJECT_PATH) as session:
+        session.run()
+
+    assert mlflow.active_run() is None  # the run was closed
+    client = mlflow.MlflowClient(tracking_uri)
+    experiment = client.get_experiment_by_name("{{ cookiecutter.python_package }}")
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.info.status == "FINISHED"
+    assert run.info.run_name == "__default__"
+    assert run.data.params["hyperparameters.max_depth"] == "8"
+    metrics = run.data.metrics
+    assert metrics["metrics.roc_auc"] > metrics["metrics.baseline_roc_auc"] + 0.15
+
+    model = mlflow.sklearn.load_model(f"runs:/{run.info.run_id}/classifier")
+    assert hasattr(model, "predict_proba")
+    plots = [a.path for a in client.list_artifacts(run.info.run_id, "plots")]
+    assert plots == ["plots/roc_curve.png"]
