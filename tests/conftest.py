@@ -62,7 +62,9 @@ class Project:
         env.update(QUIET_ENV)
         env["PATH"] = f"{self.bin}{os.pathsep}{env['PATH']}"
         env["VIRTUAL_ENV"] = str(self.venv)
+        # As on a user's machine: Python may cache bytecode, nothing is injected.
         env.pop("PYTHONPATH", None)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         env.update(extra)
         return env
 
@@ -97,9 +99,12 @@ class Project:
 
 
 def make_venv(path: Path, *install_args: str) -> Path:
-    """A virtualenv at `path`, with `uv pip install *install_args` when given."""
+    """A virtualenv at `path` (with pip, like `python -m venv`), then
+    `uv pip install *install_args` when given."""
     uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or "uv"
-    subprocess.run([uv, "venv", "-q", "-p", sys.executable, str(path)], check=True)
+    subprocess.run(
+        [uv, "venv", "-q", "--seed", "-p", sys.executable, str(path)], check=True
+    )
     if install_args:
         python = str(path / "bin" / "python")
         subprocess.run(

@@ -9,6 +9,7 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 PROJECT_PATH = Path(__file__).resolve().parents[1]
+EXPERIMENT = "{{ cookiecutter.python_package }}"
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def test_default_pipeline_is_tracked(tracking_uri):
 
     assert mlflow.active_run() is None  # the run was closed
     client = mlflow.MlflowClient(tracking_uri)
-    experiment = client.get_experiment_by_name("{{ cookiecutter.python_package }}")
+    experiment = client.get_experiment_by_name(EXPERIMENT)
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.info.status == "FINISHED"
     assert run.info.run_name == "__default__"

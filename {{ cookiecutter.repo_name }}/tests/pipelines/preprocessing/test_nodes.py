@@ -93,6 +93,11 @@ def test_preprocessing_keeps_every_row_and_leaves_input_alone(messy_customers, c
     assert messy_customers["monthly_fee"].iloc[0] == "$1,029.99"
 
 
+def test_unknown_column_kind_is_refused(messy_customers):
+    with pytest.raises(ValueError, match="currencies"):
+        preprocess_customers(messy_customers, {"currencies": ["monthly_fee"]})
+
+
 def test_tenure_is_measured_to_the_reference_date():
     customers = pd.DataFrame(
         {

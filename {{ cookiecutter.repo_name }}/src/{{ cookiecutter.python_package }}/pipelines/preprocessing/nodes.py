@@ -9,8 +9,6 @@ lives inside the scikit-learn model instead, see ``pipelines/training``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 # Spellings of a boolean seen in hand-typed data, after lower-casing.
@@ -79,8 +77,19 @@ def _parse_date(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, format="ISO8601", errors="coerce")
 
 
+# Which parser cleans each kind of column named in ``params:column_types``.
+_PARSERS = {
+    "categorical": _normalise_category,
+    "currency": _parse_number,
+    "numeric": _parse_number,
+    "percent": _parse_percent,
+    "boolean": _parse_yes_no,
+    "date": _parse_date,
+}
+
+
 def preprocess_customers(
-    customers: pd.DataFrame, column_types: dict[str, Any]
+    customers: pd.DataFrame, column_types: dict[str, list[str]]
 ) -> pd.DataFrame:
     """Give every raw column its proper type.
 
@@ -95,21 +104,21 @@ def preprocess_customers(
 
     Returns:
         A copy of ``customers`` with parsed columns.
+
+    Raises:
+        ValueError: If ``column_types`` names a kind there is no parser for.
     """
-    parsers = {
-        "categorical": _normalise_category,
-        "currency": _parse_number,
-        "numeric": _parse_number,
-        "percent": _parse_percent,
-        "boolean": _parse_yes_no,
-        "date": _parse_date,
-    }
+    unknown = set(column_types) - set(_PARSERS)
+    if unknown:
+        raise ValueError(
+            f"Unknown column kinds {sorted(unknown)} in column_types; "
+            f"expected some of {sorted(_PARSERS)}."
+        )
     cleaned = customers.copy()
     for kind, columns in column_types.items():
-        parse = parsers[kind]
         for column in columns:
             if column in cleaned.columns:
-                cleaned[column] = parse(cleaned[column])
+                cleaned[column] = _PARSERS[kind](cleaned[column])
     return cleaned
 
 

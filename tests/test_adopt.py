@@ -1,0 +1,79 @@
+"""Slow tier: the README's "Adopt in an existing Kedro project" steps, applied to
+a project made by `kedro new` with Kedro's default template (no starter)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import DEFAULT_PACKAGE, Project, bake
+from test_project import WARNING_LINE, runs_in
+
+pytestmark = pytest.mark.slow
+
+PLAIN_PACKAGE = "plain_project"
+
+# Kedro's default template has no nodes; a user adopting us has their own.
+PIPELINE_REGISTRY = """
+from kedro.pipeline import Pipeline, node
+
+
+def double(value: int) -> int:
+    return value * 2
+
+
+def register_pipelines() -> dict[str, Pipeline]:
+    pipeline = Pipeline([node(double, "params:model.value", "doubled", name="double")])
+    return {"__default__": pipeline}
+"""
+
+
+def settings_body(settings: str) -> str:
+    """What the README says to copy from settings.py: everything after the docstring."""
+    return settings.split('"""', 2)[2]
+
+
+@pytest.fixture(scope="module")
+def adopted(project: Project, tmp_path_factory) -> Project:
+    root = tmp_path_factory.mktemp("adopt")
+    plain = Project(path=root / "plain-project", venv=project.venv)
+    project.run(
+        "kedro", "new", "--name", "Plain Project", "--tools", "none", "--example", "n",
+        cwd=root,
+    )  # fmt: skip
+    package = plain.path / "src" / PLAIN_PACKAGE
+    (package / "pipeline_registry.py").write_text(PIPELINE_REGISTRY)
+    (plain.path / "conf" / "base" / "parameters.yml").write_text("model: {value: 21}\n")
+
+    ours = bake(root / "ours")
+    # 1. mlflow.yml, with the experiment named after the adopting package
+    mlflow_yml = (ours / "conf" / "base" / "mlflow.yml").read_text()
+    assert f"name: {DEFAULT_PACKAGE}\n" in mlflow_yml
+    (plain.path / "conf" / "base" / "mlflow.yml").write_text(
+        mlflow_yml.replace(f"name: {DEFAULT_PACKAGE}\n", f"name: {PLAIN_PACKAGE}\n")
+    )
+    # 2. hooks.py
+    shutil.copy(ours / "src" / DEFAULT_PACKAGE / "hooks.py", package / "hooks.py")
+    # 3. the body of settings.py, appended, with the package renamed
+    body = settings_body((ours / "src" / DEFAULT_PACKAGE / "settings.py").read_text())
+    with (package / "settings.py").open("a") as settings:
+        settings.write(
+            body.replace(f"from {DEFAULT_PACKAGE}.", f"from {PLAIN_PACKAGE}.")
+        )
+    # 4. the requirements block (the shared venv has installed it already)
+    block = (ours / "requirements.txt").read_text().split("\n\n")[0]
+    assert "kedro-mlflow>=2.0.3,<3" in block
+    with (plain.path / "requirements.txt").open("a") as requirements:
+        requirements.write("\n" + block + "\n")
+    return plain
+
+
+def test_adopted_project_records_one_run_in_its_own_store(adopted):
+    result = adopted.run("kedro", "run")
+    (run,) = runs_in(adopted.path / "mlflow.db", experiment=PLAIN_PACKAGE)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["model.value"] == "21"
+    assert run.data.tags["kedro.interactive"] == "false"
+    assert not list(adopted.path.rglob("mlruns"))
+    output = result.stdout + result.stderr
+    assert not [line for line in output.splitlines() if WARNING_LINE.search(line)]
