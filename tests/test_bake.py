@@ -77,6 +77,7 @@ src/{pkg}/pipelines/training/pipeline.py
 tests/__init__.py
 tests/test_run.py
 tests/pipelines/__init__.py
+tests/pipelines/conftest.py
 tests/pipelines/preprocessing/__init__.py
 tests/pipelines/preprocessing/test_nodes.py
 tests/pipelines/training/__init__.py
@@ -201,7 +202,7 @@ def test_mlflow_yml_tracks_into_the_project_store_from_any_folder(tmp_path):
     artifact_location = tracking["experiment"]["create_experiment_kwargs"][
         "artifact_location"
     ]
-    assert artifact_location == "mlartifacts"
+    assert artifact_location == f"{project.resolve().as_posix()}/mlartifacts"
     assert tracking["run"] == {"id": None, "name": None, "nested": False}
     assert tracking["params"]["dict_params"]["flatten"] is True
     assert tracking["params"]["long_params_strategy"] == "tag"
