@@ -1,0 +1,319 @@
+"""What tracking costs, measured side by side with an untracked baseline.
+
+Run with the test environment's Python (scripts/test.sh makes it), from the
+template repository:
+
+    .venv-test/bin/python benchmarks/bench.py            # a table
+    .venv-test/bin/python benchmarks/bench.py --json     # one JSON object
+    .venv-test/bin/python benchmarks/bench.py --quick    # fewer repetitions
+
+Each figure is the median of alternating runs (tracked, untracked, tracked,
+...) after one warm-up of each, so that both sides see the same machine load.
+Nothing is installed: the baked project runs in this interpreter's
+environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[1]
+PACKAGE = "bench_churn"
+BIN = Path(sys.executable).parent
+
+# Runs a command and reports its wall time and the peak resident memory of the
+# largest process it started (ru_maxrss of the children, in KiB on Linux).
+WRAPPER = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+code = subprocess.call(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+with open(sys.argv[1], "w") as out:
+    json.dump({"code": code, "seconds": seconds, "peak_mib": peak / 1024}, out)
+"""
+
+# The untracked side of run_ratio: the same project with kedro-mlflow's hook
+# unregistered and its datasets swapped for the plain datasets they wrap.
+UNTRACKED_CATALOG = """
+classifier:
+  type: pickle.PickleDataset
+  filepath: data/06_models/classifier.pkl
+metrics:
+  type: json.JSONDataset
+  filepath: data/08_reporting/metrics.json
+roc_curve_plot:
+  type: matplotlib.MatplotlibDataset
+  filepath: data/08_reporting/roc_curve.png
+"""
+
+
+def environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env.update(KEDRO_DISABLE_TELEMETRY="true", DO_NOT_TRACK="1")
+    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def measure(cmd: list[str], cwd: Path) -> dict[str, float]:
+    """Wall time and peak memory of one whole process."""
+    with tempfile.NamedTemporaryFile("r", suffix=".json") as report:
+        subprocess.run(
+            [sys.executable, "-c", WRAPPER, report.name, *cmd],
+            cwd=cwd,
+            env=environment(),
+            check=True,
+        )
+        result = json.load(open(report.name))
+    if result["code"] != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {result['code']} in {cwd}")
+    return result
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+    }
+
+
+def alternate(
+    tracked: Callable[[int], float], untracked: Callable[[int], float], repeats: int
+) -> dict:
+    """Warm both up, then alternate them `repeats` times each."""
+    tracked(-1)
+    untracked(-1)
+    sides: dict[str, list[float]] = {"tracked": [], "untracked": []}
+    for i in range(repeats):
+        sides["tracked"].append(tracked(i))
+        sides["untracked"].append(untracked(i))
+    stats = {side: summary(values) for side, values in sides.items()}
+    stats["ratio"] = stats["tracked"]["median"] / stats["untracked"]["median"]
+    return stats
+
+
+def bench_bake(work: Path, repeats: int) -> dict:
+    """`kedro new --starter=<this template>` against Kedro's default template."""
+    kedro = str(BIN / "kedro")
+
+    def bake(starter: bool) -> Callable[[int], float]:
+        def once(i: int) -> float:
+            out = work / f"bake-{'starter' if starter else 'default'}-{i + 1}"
+            out.mkdir()
+            config = out / "config.yml"
+            config.write_text(f"project_name: Bench Churn\noutput_dir: {out}\n")
+            cmd = [kedro, "new", "--config", str(config)]
+            if starter:
+                cmd.append(f"--starter={TEMPLATE_DIR}")
+            seconds = measure(cmd, out)["seconds"]
+            shutil.rmtree(out)
+            return seconds
+
+        return once
+
+    return alternate(bake(True), bake(False), repeats)
+
+
+def bake_project(work: Path) -> Path:
+    return Path(
+        cookiecutter(
+            str(TEMPLATE_DIR),
+            no_input=True,
+            output_dir=str(work),
+            extra_context={"project_name": "Bench Churn"},
+        )
+    )
+
+
+def untracked_copy(project: Path, work: Path) -> Path:
+    """The same project with tracking taken out (see UNTRACKED_CATALOG)."""
+    copy = work / "untracked" / project.name
+    shutil.copytree(
+        project, copy, ignore=shutil.ignore_patterns("mlflow.db", "mlartifacts")
+    )
+    settings = copy / "src" / PACKAGE / "settings.py"
+    text = settings.read_text()
+    registered = "HOOKS = (ProjectHooks(), MlflowHook())"
+    assert registered in text, "settings.py no longer registers hooks as expected"
+    settings.write_text(text.replace(registered, "HOOKS = (ProjectHooks(),)"))
+    (copy / "conf" / "untracked").mkdir()
+    (copy / "conf" / "untracked" / "catalog.yml").write_text(UNTRACKED_CATALOG)
+    return copy
+
+
+def bench_run(project: Path, work: Path, repeats: int) -> dict:
+    """`kedro run`, tracked into the default SQLite store, against untracked."""
+    kedro = str(BIN / "kedro")
+    untracked = untracked_copy(project, work)
+    peaks: dict[str, list[float]] = {"tracked": [], "untracked": []}
+
+    def tracked_run(_: int) -> float:
+        result = measure([kedro, "run"], project)
+        peaks["tracked"].append(result["peak_mib"])
+        return result["seconds"]
+
+    def untracked_run(_: int) -> float:
+        result = measure([kedro, "run", "--env", "untracked"], untracked)
+        peaks["untracked"].append(result["peak_mib"])
+        return result["seconds"]
+
+    stats = alternate(tracked_run, untracked_run, repeats)
+    stats["peak_mib"] = {side: max(values) for side, values in peaks.items()}
+    return stats
+
+
+def bench_autolog(project: Path, work: Path, repeats: int) -> dict:
+    """The tuning search of notebook 2, under the project's autolog setup,
+    against the same search untracked; in-process, the search call only."""
+    code = f"""
+import json, sys, time
+sys.path.insert(0, {str(project / "src")!r})
+import mlflow, pandas as pd
+from {PACKAGE}.interactive import tuning_search
+mlflow.set_tracking_uri({f"sqlite:///{(work / 'autolog.db').as_posix()}"!r})
+mlflow.set_experiment("bench")
+data = pd.read_parquet({str(project / "data" / "05_model_input" / "model_input_table.parquet")!r})
+def timed(tracked):
+    start = time.perf_counter()
+    tuning_search(data, tracked=tracked)
+    return time.perf_counter() - start
+timed(True); timed(False)
+sides = {{"tracked": [], "untracked": []}}
+for _ in range({repeats}):
+    sides["tracked"].append(timed(True))
+    sides["untracked"].append(timed(False))
+print(json.dumps(sides))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    sides = json.loads(out.stdout.strip().splitlines()[-1])
+    stats = {side: summary(values) for side, values in sides.items()}
+    stats["ratio"] = stats["tracked"]["median"] / stats["untracked"]["median"]
+    return stats
+
+
+READY = (
+    "assert {'session', 'context', 'catalog', 'pipelines'} <= set(globals()); "
+    "import mlflow; assert mlflow.get_tracking_uri().startswith('sqlite:')"
+)
+
+
+def bench_profile(project: Path, repeats: int) -> dict:
+    """A fresh IPython to ready with the project's profile, against Kedro's
+    bare extension on the same project."""
+    ipython = str(BIN / "ipython")
+    profile_dir = project / ".ipython" / "profile_default"
+
+    def with_profile(_: int) -> float:
+        cmd = [ipython, f"--profile-dir={profile_dir}", "-c", READY]
+        return measure(cmd, project)["seconds"]
+
+    def bare(_: int) -> float:
+        cmd = [ipython, "--ext", "kedro.ipython", "-c", READY]
+        return measure(cmd, project)["seconds"]
+
+    return alternate(with_profile, bare, repeats)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def run(repeats: int, parts: list[str]) -> dict:
+    results: dict = {"machine": machine(), "repeats": repeats}
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        work = Path(tmp)
+        if "bake" in parts:
+            results["bake"] = bench_bake(work, repeats)
+            results["bake_ratio"] = results["bake"]["ratio"]
+        project = bake_project(work)
+        if "run" in parts or "autolog" in parts:
+            results["run"] = bench_run(project, work, repeats)
+            results["run_ratio"] = results["run"]["ratio"]
+        if "autolog" in parts:
+            results["autolog"] = bench_autolog(project, work, repeats)
+            results["autolog_ratio"] = results["autolog"]["ratio"]
+        if "profile" in parts:
+            results["profile"] = bench_profile(project, repeats)
+            results["profile_ratio"] = results["profile"]["ratio"]
+            results["profile_ready_s"] = results["profile"]["tracked"]["median"]
+    return results
+
+
+def table(results: dict) -> str:
+    rows = [
+        f"machine: {results['machine']}; median of {results['repeats']} alternating runs",
+        f"{'figure':<14}{'ratio':>7}{'tracked s (min-max)':>26}{'untracked s (min-max)':>26}",
+    ]
+    for name in ("bake", "run", "autolog", "profile"):
+        if name not in results:
+            continue
+        stats = results[name]
+
+        def cell(side: str) -> str:
+            s = stats[side]
+            return f"{s['median']:.2f} ({s['min']:.2f}-{s['max']:.2f})"
+
+        rows.append(
+            f"{name + '_ratio':<14}{stats['ratio']:>7.2f}{cell('tracked'):>26}"
+            f"{cell('untracked'):>26}"
+        )
+    if "run" in results:
+        peak = results["run"]["peak_mib"]
+        rows.append(
+            f"peak memory of kedro run: {peak['tracked']:.0f} MiB tracked, "
+            f"{peak['untracked']:.0f} MiB untracked"
+        )
+    if "profile_ready_s" in results:
+        rows.append(f"profile_ready_s: {results['profile_ready_s']:.2f}")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--quick", action="store_true", help="2 repetitions, not 5")
+    parser.add_argument("--repeats", type=int, help="repetitions of each side")
+    parser.add_argument(
+        "--only",
+        default="bake,run,autolog,profile",
+        help="comma-separated figures to measure (default: all)",
+    )
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (2 if args.quick else 5)
+    if repeats < 1:
+        parser.error(f"--repeats {repeats}: must be at least 1")
+    parts = args.only.split(",")
+    unknown = set(parts) - {"bake", "run", "autolog", "profile"}
+    if unknown:
+        parser.error(
+            f"--only {args.only}: unknown figure(s) {', '.join(sorted(unknown))}"
+        )
+    results = run(repeats, parts)
+    print(json.dumps(results, indent=2) if args.json else table(results))  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
