@@ -50,7 +50,8 @@ def assert_complete_training_run(run, store: Path) -> None:
         experiment_ids=[run.info.experiment_id],
         filter_string=f"source_run_id = '{run.info.run_id}'",
     )
-    assert [m.name for m in models] == ["classifier"]
+    # The inference pipeline as one model (pipelines/inference/model.py).
+    assert [m.name for m in models] == ["churn_model"]
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,7 @@ def test_first_kedro_run_keeps_to_the_project_store(project, first_run):
 def test_each_kedro_run_adds_exactly_one_run(project, first_run):
     store = project.path / "mlflow.db"
     before = runs_in(store)
-    project.run("kedro", "run", "--pipeline", "training")
+    project.run("kedro", "run", "--pipelines", "training")
     added = new_runs(store, before)
     assert [run.info.run_name for run in added] == ["training"]
     assert_complete_training_run(added[0], store)
@@ -91,7 +92,7 @@ def test_kedro_run_from_a_subfolder_uses_the_project_store(project, first_run):
     store = project.path / "mlflow.db"
     before = runs_in(store)
     project.run(
-        "kedro", "run", "--pipeline", "preprocessing", cwd=project.path / "notebooks"
+        "kedro", "run", "--pipelines", "preprocessing", cwd=project.path / "notebooks"
     )
     assert [run.info.run_name for run in new_runs(store, before)] == ["preprocessing"]
     assert not (project.path / "notebooks" / "mlflow.db").exists()
@@ -104,7 +105,7 @@ def test_mlflow_tracking_uri_sends_runs_elsewhere(project, first_run, tmp_path):
     project.run(
         "kedro",
         "run",
-        "--pipeline",
+        "--pipelines",
         "preprocessing",
         MLFLOW_TRACKING_URI=f"sqlite:///{elsewhere.as_posix()}",
     )
@@ -118,7 +119,7 @@ def test_params_override_is_tracked(project, first_run):
     project.run(
         "kedro",
         "run",
-        "--pipeline",
+        "--pipelines",
         "training",
         "--params",
         "hyperparameters.max_depth=3",

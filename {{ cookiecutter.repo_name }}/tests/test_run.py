@@ -4,6 +4,7 @@ MLflow store, and check what MLflow recorded."""
 from pathlib import Path
 
 import mlflow
+import pandas as pd
 import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
@@ -35,7 +36,15 @@ def test_default_pipeline_is_tracked(tracking_uri):
     metrics = run.data.metrics
     assert metrics["metrics.roc_auc"] > metrics["metrics.baseline_roc_auc"] + 0.15
 
-    model = mlflow.sklearn.load_model(f"runs:/{run.info.run_id}/classifier")
-    assert hasattr(model, "predict_proba")
+    # The inference pipeline, logged and registered as one model that takes
+    # raw rows (see pipelines/inference/model.py).
+    (version,) = client.search_model_versions(f"name = '{EXPERIMENT}'")
+    assert version.run_id == run.info.run_id
+    model = mlflow.pyfunc.load_model(f"models:/{EXPERIMENT}/{version.version}")
+    raw = pd.read_csv(PROJECT_PATH / "data" / "01_raw" / "customers.csv").head(20)
+    raw = raw.drop(columns="churned")
+    predictions = model.predict(raw)
+    assert predictions["customer_id"].tolist() == raw["customer_id"].tolist()
+    assert predictions["churn_probability"].between(0, 1).all()
     plots = [a.path for a in client.list_artifacts(run.info.run_id, "plots")]
     assert plots == ["plots/roc_curve.png"]

@@ -3,11 +3,35 @@
 from __future__ import annotations
 
 from kedro.pipeline import Pipeline
+from kedro_mlflow.pipeline import pipeline_ml_factory
 
 # Imported directly rather than through `find_pipelines()`: since Kedro 1.5 a
 # command loads only the pipelines it asks for, so composing from
 # `find_pipelines()["..."]` breaks `kedro run --pipeline <name>`.
-from {{ cookiecutter.python_package }}.pipelines import preprocessing, training
+from {{ cookiecutter.python_package }}.pipelines import (
+    inference,
+    preprocessing,
+    training,
+)
+from {{ cookiecutter.python_package }}.pipelines.inference.model import (
+    INPUT_NAME,
+    log_model_kwargs,
+)
+
+
+def _logging_the_model(training_pipeline: Pipeline) -> Pipeline:
+    """``training_pipeline``, which also logs and registers the inference
+    pipeline as one MLflow model when it completes.
+
+    kedro-mlflow packages the inference pipeline with the datasets it reads
+    that training wrote (the fitted ``classifier``) and its parameters.
+    """
+    return pipeline_ml_factory(
+        training=training_pipeline,
+        inference=inference.create_model_pipeline(),
+        input_name=INPUT_NAME,
+        log_model_kwargs=log_model_kwargs(),
+    )
 
 
 def register_pipelines() -> dict[str, Pipeline]:
@@ -20,6 +44,9 @@ def register_pipelines() -> dict[str, Pipeline]:
     training_pipeline = training.create_pipeline()
     return {
         "preprocessing": preprocessing_pipeline,
-        "training": training_pipeline,
-        "__default__": preprocessing_pipeline + training_pipeline,
+        "training": _logging_the_model(training_pipeline),
+        # Built by the factory too, not by adding pipelines: the sum of a
+        # model-logging pipeline and another one no longer logs the model.
+        "__default__": _logging_the_model(preprocessing_pipeline + training_pipeline),
+        "inference": inference.create_pipeline(),
     }

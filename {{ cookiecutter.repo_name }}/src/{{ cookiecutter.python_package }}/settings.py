@@ -1,6 +1,7 @@
 """Project settings. For the values Kedro uses by default, see
 https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration"""
 
+import logging
 import warnings
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from omegaconf.resolvers import oc
 
 from {{ cookiecutter.python_package }}.hooks import ProjectHooks
 
-# Two notices that today's releases print on every run, that a user can do
+# Notices that today's releases print on every run, that a user can do
 # nothing about, are silenced by their exact text; every other warning shows.
 # - MLflow asks for type hints on kedro-mlflow's KedroPipelineModel.predict
 #   when kedro-mlflow is first imported (here, before Kedro loads the plugin's
@@ -29,6 +30,15 @@ warnings.filterwarnings(
     "ignore",
     message=r"register_new_resolver\(\) is deprecated",
     category=UserWarning,
+)
+# - MLflow 3 logs a warning each time a model is logged as a Python object
+#   (pickled with CloudPickle), recommending "models from code". kedro-mlflow
+#   logs the project's inference pipeline (a KedroPipelineModel) only that way,
+#   at the end of each training run; the pickled code is the project's own.
+logging.getLogger("mlflow.pyfunc").addFilter(
+    lambda record: (
+        "Passing a Python object as `python_model`" not in record.getMessage()
+    )
 )
 
 # kedro-mlflow registers its own MlflowHook through an entry point. We register

@@ -1,0 +1,60 @@
+"""Nodes that turn raw customer rows into churn predictions.
+
+``predict_churn`` is the last step of the pipeline that training logs as an
+MLflow model (see ``pipeline.py``); ``score_customers`` is how a Kedro run uses
+that model once it is registered.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from mlflow.pyfunc import PyFuncModel
+from sklearn.pipeline import Pipeline
+
+
+def predict_churn(
+    classifier: Pipeline,
+    model_input_table: pd.DataFrame,
+    features: dict[str, list[str]],
+    id_column: str,
+) -> pd.DataFrame:
+    """Score every row of the model input table.
+
+    Args:
+        classifier: The fitted scikit-learn pipeline from training.
+        model_input_table: Output of the preprocessing nodes, one row per
+            customer to score.
+        features: Feature names, under ``numeric`` and ``categorical``.
+        id_column: Name of the customer identifier column.
+
+    Returns:
+        One row per input row, in the same order: the identifier,
+        ``churn_probability`` (0 to 1) and ``predicted_churn`` (1 = will churn,
+        the classifier's own decision, as in the training metrics).
+    """
+    X = model_input_table[[*features["numeric"], *features["categorical"]]]
+    return pd.DataFrame(
+        {
+            id_column: model_input_table[id_column],
+            "churn_probability": classifier.predict_proba(X)[:, 1],
+            "predicted_churn": classifier.predict(X).astype(int),
+        }
+    )
+
+
+def score_customers(model: PyFuncModel, customers: pd.DataFrame) -> pd.DataFrame:
+    """Predict with an MLflow model that takes raw rows, e.g. the champion.
+
+    Columns the model does not declare (such as ``churned`` in the training
+    export) are left out here rather than by MLflow, which would warn about
+    each of them on every call.
+
+    Args:
+        model: A model logged by the training pipeline, loaded as pyfunc.
+        customers: Raw customer rows, as in ``data/01_raw``.
+
+    Returns:
+        The model's predictions, one row per customer.
+    """
+    declared = model.metadata.get_input_schema().input_names()
+    return model.predict(customers[[c for c in customers.columns if c in declared]])

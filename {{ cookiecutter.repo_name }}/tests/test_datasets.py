@@ -1,0 +1,48 @@
+"""Tests of the project's own dataset types, against a throwaway MLflow store."""
+
+from __future__ import annotations
+
+import mlflow
+import pytest
+from kedro.io.core import DatasetError
+
+from {{ cookiecutter.python_package }}.datasets import RegisteredModelDataset
+
+
+@pytest.fixture
+def registry(tmp_path):
+    """An empty MLflow tracking store and model registry."""
+    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    yield mlflow.MlflowClient(uri, uri)
+    mlflow.set_tracking_uri(previous[0])
+    mlflow.set_registry_uri(previous[1])
+
+
+def test_loading_before_training_says_to_train_first(registry):
+    dataset = RegisteredModelDataset(model_name="churn", alias="champion")
+
+    with pytest.raises(DatasetError) as error:
+        dataset.load()
+
+    message = str(error.value)
+    assert "No model 'models:/churn@champion'" in message
+    assert "train one with `kedro run`" in message
+    assert "python scripts/promote.py" in message
+
+
+def test_loading_before_promotion_says_to_promote(registry):
+    registry.create_registered_model("churn")
+    with mlflow.start_run() as run:
+        registry.create_model_version("churn", f"runs:/{run.info.run_id}/x")
+    dataset = RegisteredModelDataset(model_name="churn", alias="champion")
+
+    with pytest.raises(DatasetError) as error:
+        dataset.load()
+
+    message = str(error.value)
+    assert "make a registered version the champion" in message
+    assert "python scripts/promote.py" in message
+    assert "kedro run" not in message
