@@ -147,9 +147,9 @@ def untracked_copy(project: Path, work: Path) -> Path:
     )
     settings = copy / "src" / PACKAGE / "settings.py"
     text = settings.read_text()
-    registered = "HOOKS = (ProjectHooks(), MlflowHook())"
-    assert registered in text, "settings.py no longer registers hooks as expected"
-    settings.write_text(text.replace(registered, "HOOKS = (ProjectHooks(),)"))
+    registered = ", MlflowHook())"
+    assert registered in text, "settings.py no longer registers MlflowHook last"
+    settings.write_text(text.replace(registered, ")"))
     (copy / "conf" / "untracked").mkdir()
     (copy / "conf" / "untracked" / "catalog.yml").write_text(UNTRACKED_CATALOG)
     return copy

@@ -48,10 +48,13 @@ EXPECTED_FILES = """
 README.md
 pyproject.toml
 requirements.txt
+docker-compose.yml
+scripts/tracking_server.sh
 conf/base/catalog.yml
 conf/base/mlflow.yml
 conf/base/parameters_preprocessing.yml
 conf/base/parameters_training.yml
+conf/server/mlflow.yml
 conf/local/.gitkeep
 data/01_raw/.gitkeep
 data/01_raw/customers.csv
@@ -64,6 +67,7 @@ data/07_model_output/.gitkeep
 data/08_reporting/.gitkeep
 src/{pkg}/__init__.py
 src/{pkg}/__main__.py
+src/{pkg}/config_loader.py
 src/{pkg}/datasets.py
 src/{pkg}/hooks.py
 src/{pkg}/pipeline_registry.py
@@ -225,6 +229,19 @@ def test_mlflow_tracking_uri_in_the_environment_wins(tmp_path):
     elsewhere = f"sqlite:///{tmp_path.as_posix()}/elsewhere.db"
     (config,) = resolve_mlflow_yml(project, project, MLFLOW_TRACKING_URI=elsewhere)
     assert config["server"]["mlflow_tracking_uri"] == elsewhere
+    experiment = config["tracking"]["experiment"]
+    assert experiment["create_experiment_kwargs"]["artifact_location"] == (
+        f"{project.resolve().as_posix()}/mlartifacts"
+    )
+
+
+def test_a_tracking_server_keeps_artifacts_on_its_side(tmp_path):
+    project = bake(tmp_path)
+    server = "http://127.0.0.1:5999"
+    (config,) = resolve_mlflow_yml(project, project, MLFLOW_TRACKING_URI=server)
+    assert config["server"]["mlflow_tracking_uri"] == server
+    experiment = config["tracking"]["experiment"]
+    assert experiment["create_experiment_kwargs"]["artifact_location"] is None
 
 
 def test_ruff_passes_on_the_baked_project(baked):

@@ -2,13 +2,15 @@
 https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration"""
 
 import logging
+import os
 import warnings
 from pathlib import Path
 
 from kedro.utils import find_kedro_project
 from omegaconf.resolvers import oc
 
-from {{ cookiecutter.python_package }}.hooks import ProjectHooks
+from {{ cookiecutter.python_package }}.config_loader import ProjectConfigLoader
+from {{ cookiecutter.python_package }}.hooks import ProjectHooks, TrackingServerHooks
 
 # Notices that today's releases print on every run, that a user can do
 # nothing about, are silenced by their exact text; every other warning shows.
@@ -51,7 +53,9 @@ DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)
 
 # Hooks run last-in, first-out: MlflowHook opens the run before ProjectHooks
 # tags it (see hooks.py).
-HOOKS = (ProjectHooks(), MlflowHook())
+# TrackingServerHooks wraps kedro-mlflow's connection to the tracking server,
+# wherever it stands in this tuple.
+HOOKS = (ProjectHooks(), TrackingServerHooks(), MlflowHook())
 
 
 def project_root() -> str:
@@ -66,6 +70,19 @@ def project_root() -> str:
     return (find_kedro_project(Path.cwd()) or Path.cwd()).resolve().as_posix()
 
 
+def local_artifact_location() -> str | None:
+    """mlartifacts/ at the project root, unless MLFLOW_TRACKING_URI names a
+    tracking server: an experiment created there must keep its artifacts on
+    the server's side, not in a folder of whoever happened to create it."""
+    if os.environ.get("MLFLOW_TRACKING_URI", "").startswith(("http:", "https:")):
+        return None
+    return f"{project_root()}/mlartifacts"
+
+
+# Kedro's loader, except that credentials always include conf/local: with
+# `kedro run --env server`, your password for the tracking server is still read
+# from conf/local/credentials.yml (see config_loader.py).
+CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
@@ -74,5 +91,10 @@ CONFIG_LOADER_ARGS = {
         # to let MLFLOW_TRACKING_URI override the default store.
         "oc.env": oc.env,
         "project_root": project_root,
+        "local_artifact_location": local_artifact_location,
     },
+    # conf/<env>/mlflow.yml (e.g. conf/server/mlflow.yml) overrides single keys
+    # of conf/base/mlflow.yml; Kedro's default would replace each whole
+    # top-level section (server, tracking, ui).
+    "merge_strategy": {"mlflow": "soft"},
 }

@@ -1,0 +1,43 @@
+"""Kedro's configuration loader, with secrets kept in conf/local in every
+environment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kedro.config import MissingConfigException, OmegaConfigLoader
+
+
+class ProjectConfigLoader(OmegaConfigLoader):
+    """`OmegaConfigLoader` that also reads credentials from conf/local.
+
+    Kedro merges conf/base with *one* run environment, conf/local by default.
+    `kedro run --env server` therefore reads conf/base and conf/server, and
+    would miss conf/local/credentials.yml: the git-ignored file where each
+    team member keeps their own secrets, such as their password for the
+    shared MLflow server. Here credentials from conf/local are merged last,
+    over conf/base and conf/<env>, whatever the run environment. Every other
+    kind of configuration is loaded exactly as Kedro does.
+    """
+
+    secrets_env = "local"
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        run_env = self.env or self.default_run_env
+        if key != "credentials" or key in self or run_env == self.secrets_env:
+            return super().__getitem__(key)
+        try:
+            credentials = super().__getitem__(key)
+        except MissingConfigException:  # no credentials in conf/base nor conf/<env>
+            credentials = {}
+        try:
+            secrets = self.load_and_merge_dir_config(
+                self._get_conf_env_path(self.secrets_env),
+                self.config_patterns[key],
+                key,
+                processed_files=set(),
+                read_environment_variables=True,
+            )
+        except MissingConfigException:  # no conf/local, e.g. a packaged project
+            secrets = {}
+        return {**credentials, **secrets}
