@@ -45,7 +45,12 @@ CONTEXTS = {
 # Every file a default bake produces, with {pkg} for the package folder.
 EXPECTED_FILES = """
 .gitignore
+.ipython/profile_default/ipython_config.py
+.ipython/profile_default/kedro_mlflow_helpers.py
+.ipython/profile_default/startup/00-kedro-mlflow.py
 README.md
+notebooks/01_interactive_preprocessing.ipynb
+notebooks/02_tune_hyperparameters.ipynb
 pyproject.toml
 requirements.txt
 docker-compose.yml
@@ -67,9 +72,11 @@ data/07_model_output/.gitkeep
 data/08_reporting/.gitkeep
 src/{pkg}/__init__.py
 src/{pkg}/__main__.py
+src/{pkg}/cli.py
 src/{pkg}/config_loader.py
 src/{pkg}/datasets.py
 src/{pkg}/hooks.py
+src/{pkg}/interactive.py
 src/{pkg}/pipeline_registry.py
 src/{pkg}/settings.py
 src/{pkg}/pipelines/__init__.py
@@ -283,8 +290,15 @@ def test_gitignore_keeps_stores_and_secrets_out(tmp_path):
         "data/02_intermediate/preprocessed_customers.parquet",
         "data/08_reporting/roc_curve.png",
         "notebooks/.ipynb_checkpoints/x.ipynb",
+        ".ipython/profile_default/history.sqlite",
+        ".ipython/profile_default/security/kernel.json",
     ]
-    kept = ["data/01_raw/customers.csv", "conf/local/.gitkeep", "conf/base/mlflow.yml"]
+    kept = [
+        "data/01_raw/customers.csv",
+        "conf/local/.gitkeep",
+        "conf/base/mlflow.yml",
+        ".ipython/profile_default/startup/00-kedro-mlflow.py",
+    ]
     out = subprocess.run(
         ["git", "check-ignore", "--no-index", *ignored, *kept],
         cwd=project,
