@@ -61,7 +61,10 @@ def adopted(project: Project, tmp_path_factory) -> Project:
         settings.write(
             body.replace(f"from {DEFAULT_PACKAGE}.", f"from {PLAIN_PACKAGE}.")
         )
-    # 4. the requirements block (the shared venv has installed it already)
+    # 4. the IPython profile and the CLI that makes kedro ipython/jupyter use it
+    shutil.copytree(ours / ".ipython", plain.path / ".ipython")
+    shutil.copy(ours / "src" / DEFAULT_PACKAGE / "cli.py", package / "cli.py")
+    # 5. the requirements block (the shared venv has installed it already)
     block = (ours / "requirements.txt").read_text().split("\n\n")[0]
     assert "kedro-mlflow>=2.0.3,<3" in block
     with (plain.path / "requirements.txt").open("a") as requirements:
@@ -78,3 +81,18 @@ def test_adopted_project_records_one_run_in_its_own_store(adopted):
     assert not list(adopted.path.rglob("mlruns"))
     output = result.stdout + result.stderr
     assert not [line for line in output.splitlines() if WARNING_LINE.search(line)]
+
+
+def test_adopted_project_opens_ipython_with_the_profile(adopted):
+    check = (
+        "import mlflow; "
+        "print('PROFILE', get_ipython().profile_dir.location); "
+        "print('HELPERS', 'end_active_runs' in get_ipython().user_ns); "
+        "print('URI', mlflow.get_tracking_uri())"
+    )
+    for cwd in (adopted.path, adopted.path / "conf"):
+        out = adopted.run("kedro", "ipython", "-c", check, cwd=cwd).stdout
+        profile = adopted.path / ".ipython" / "profile_default"
+        assert f"PROFILE {profile}" in out
+        assert "HELPERS True" in out
+        assert f"URI sqlite:///{adopted.path.resolve().as_posix()}/mlflow.db" in out
