@@ -127,11 +127,18 @@ def project_venv(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def project(tmp_path_factory, project_venv) -> Project:
     """The default project, baked once, in git (as a user would), installed."""
-    path = bake(tmp_path_factory.mktemp("baked"))
+    return Project(
+        path=bake_in_git(tmp_path_factory.mktemp("baked")), venv=project_venv
+    )
+
+
+def bake_in_git(output_dir: Path, **answers: str) -> Path:
+    """Bake, then commit the result to a new git repository, as a user would."""
+    path = bake(output_dir, **answers)
     for cmd in (
         ["git", "init", "-q"],
         ["git", "add", "-A"],
         ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "bake"],
     ):
         subprocess.run(cmd, cwd=path, check=True)
-    return Project(path=path, venv=project_venv)
+    return path

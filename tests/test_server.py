@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DEFAULT_PACKAGE, Project, bake, make_venv
+from conftest import DEFAULT_PACKAGE, Project, bake, bake_in_git, make_venv
 
 pytestmark = pytest.mark.slow
 
@@ -222,14 +222,7 @@ def team_project(tmp_path_factory, project_venv) -> Project:
     Its own, so that the credentials files written here never touch the
     session's shared project; the virtualenv is the shared one.
     """
-    path = bake(tmp_path_factory.mktemp("team"))
-    for cmd in (
-        ["git", "init", "-q"],
-        ["git", "add", "-A"],
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "bake"],
-    ):
-        subprocess.run(cmd, cwd=path, check=True)
-    return Project(path=path, venv=project_venv)
+    return Project(path=bake_in_git(tmp_path_factory.mktemp("team")), venv=project_venv)
 
 
 @pytest.fixture(scope="module")
