@@ -25,12 +25,10 @@ import pandas as pd
 from kedro.framework.project import settings
 from kedro.framework.startup import bootstrap_project
 from kedro.utils import find_kedro_project
-from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import Pipeline
 
 # split_data is the training pipeline's own node: notebooks split with it too.
-from .pipelines.training.nodes import _build_preprocessor, split_data
+from .pipelines.training.nodes import build_model, split_data
 
 # Candidate values of RandomForestClassifier arguments, named as in
 # `hyperparameters` (conf/base/parameters_training.yml): 9 candidates. The other
@@ -66,18 +64,6 @@ AUTOLOG_SETTINGS: dict[str, Any] = {
 SKOPS_TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
 
 STEP = "classifier"  # the random forest's step in the training pipeline's model
-
-
-def build_model(
-    features: dict[str, list[str]], hyperparameters: dict[str, Any]
-) -> Pipeline:
-    """The training pipeline's model, unfitted (see ``train_model``)."""
-    return Pipeline(
-        [
-            ("preprocessor", _build_preprocessor(features)),
-            (STEP, RandomForestClassifier(**hyperparameters)),
-        ]
-    )
 
 
 def tune(  # noqa: PLR0913 (the search's settings, all with defaults)

@@ -73,6 +73,29 @@ def _build_preprocessor(features: dict[str, list[str]]) -> ColumnTransformer:
     )
 
 
+def build_model(
+    features: dict[str, list[str]], hyperparameters: dict[str, Any]
+) -> Pipeline:
+    """Imputation, encoding and a random forest as one unfitted pipeline.
+
+    Shared by ``train_model`` and the tuning search (interactive.py), so that
+    the search tunes exactly the model the pipeline trains.
+
+    Args:
+        features: Feature names, under ``numeric`` and ``categorical``.
+        hyperparameters: Keyword arguments of ``RandomForestClassifier``.
+
+    Returns:
+        The pipeline, with steps ``preprocessor`` and ``classifier``.
+    """
+    return Pipeline(
+        [
+            ("preprocessor", _build_preprocessor(features)),
+            ("classifier", RandomForestClassifier(**hyperparameters)),
+        ]
+    )
+
+
 def train_model(
     X_train: pd.DataFrame,
     y_train: pd.Series,
@@ -90,13 +113,7 @@ def train_model(
     Returns:
         The fitted pipeline, with steps ``preprocessor`` and ``classifier``.
     """
-    model = Pipeline(
-        [
-            ("preprocessor", _build_preprocessor(features)),
-            ("classifier", RandomForestClassifier(**hyperparameters)),
-        ]
-    )
-    return model.fit(X_train, y_train)
+    return build_model(features, hyperparameters).fit(X_train, y_train)
 
 
 def _as_history(metrics: dict[str, float]) -> dict[str, dict[str, float]]:
