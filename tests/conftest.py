@@ -4,6 +4,7 @@ baked project installed in its own virtualenv for the whole test session."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,17 @@ QUIET_ENV = {
     "NO_COLOR": "1",
     "COLUMNS": "200",
 }
+
+
+# A line a user would have to wonder about: a Python warning, or a log record
+# at WARNING level, however it is formatted.
+WARNING_LINE = re.compile(r"warning", re.IGNORECASE)
+
+
+def warning_lines(result: subprocess.CompletedProcess) -> list[str]:
+    """The lines of a command's output that a user would read as warnings."""
+    output = result.stdout + result.stderr
+    return [line for line in output.splitlines() if WARNING_LINE.search(line)]
 
 
 def bake(output_dir: Path, **answers: str) -> Path:

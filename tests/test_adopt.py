@@ -6,8 +6,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import DEFAULT_PACKAGE, Project, bake
-from test_project import WARNING_LINE, runs_in
+from conftest import DEFAULT_PACKAGE, Project, bake, warning_lines
+from test_project import runs_in
 
 pytestmark = pytest.mark.slow
 
@@ -79,8 +79,7 @@ def test_adopted_project_records_one_run_in_its_own_store(adopted):
     assert run.data.params["model.value"] == "21"
     assert run.data.tags["kedro.interactive"] == "false"
     assert not list(adopted.path.rglob("mlruns"))
-    output = result.stdout + result.stderr
-    assert not [line for line in output.splitlines() if WARNING_LINE.search(line)]
+    assert not warning_lines(result)
 
 
 def test_adopted_project_opens_ipython_with_the_profile(adopted):

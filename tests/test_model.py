@@ -24,8 +24,8 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pytest
-from conftest import DEFAULT_PACKAGE, Project
-from test_project import WARNING_LINE, runs_in
+from conftest import DEFAULT_PACKAGE, Project, warning_lines
+from test_project import runs_in
 
 pytestmark = pytest.mark.slow
 
@@ -240,8 +240,7 @@ def test_inference_pipeline_scores_every_row_in_one_quiet_run(trained):
         "inference",
     ]
     assert runs_in(trained.store)[0].info.status == "FINISHED"
-    output = trained.scoring.stdout + trained.scoring.stderr
-    assert not [line for line in output.splitlines() if WARNING_LINE.search(line)]
+    assert not warning_lines(trained.scoring)
 
 
 def test_promote_refuses_a_version_that_does_not_exist(trained):

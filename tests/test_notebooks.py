@@ -21,7 +21,7 @@ import mlflow
 import nbformat
 import pytest
 import yaml
-from conftest import DEFAULT_PACKAGE, Project
+from conftest import DEFAULT_PACKAGE, WARNING_LINE, Project, warning_lines
 
 pytestmark = pytest.mark.slow
 
@@ -32,8 +32,6 @@ PARAM_GRID = {"max_depth": [4, 8, 12], "min_samples_leaf": [1, 5, 10]}
 REPORT = re.compile(
     r"^MLflow: experiment '(?P<experiment>[^']+)' at (?P<uri>\S+);", re.M
 )
-# A line a user would have to wonder about (as in test_project.py).
-WARNING_LINE = re.compile(r"warning", re.IGNORECASE)
 # Colours and links of Kedro's rich log lines.
 ANSI = re.compile(r"\x1b\[[0-9;]*m|\x1b\]8;[^\x1b]*\x1b\\")
 
@@ -331,8 +329,7 @@ def test_kedro_ipython_loads_project_and_profile(fresh, folder):
     }
     (report,) = REPORT.finditer(result.stdout)
     assert report["uri"] == store_uri(fresh)
-    output = result.stdout + result.stderr
-    assert not [line for line in output.splitlines() if WARNING_LINE.search(line)]
+    assert not warning_lines(result)
 
 
 ONE_KERNEL = [

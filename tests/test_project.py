@@ -9,13 +9,9 @@ from pathlib import Path
 
 import mlflow
 import pytest
-from conftest import DEFAULT_PACKAGE, Project, make_venv
+from conftest import DEFAULT_PACKAGE, Project, make_venv, warning_lines
 
 pytestmark = pytest.mark.slow
-
-# A line a user would have to wonder about: a Python warning, or a log record
-# at WARNING level, however it is formatted.
-WARNING_LINE = re.compile(r"warning", re.IGNORECASE)
 
 
 def runs_in(store: Path, experiment: str = DEFAULT_PACKAGE) -> list:
@@ -69,8 +65,7 @@ def test_first_kedro_run_records_one_complete_run(project, first_run):
 
 
 def test_first_kedro_run_prints_no_warnings(first_run):
-    output = first_run.stdout + first_run.stderr
-    assert not [line for line in output.splitlines() if WARNING_LINE.search(line)]
+    assert not warning_lines(first_run)
 
 
 def test_first_kedro_run_keeps_to_the_project_store(project, first_run):
@@ -178,11 +173,7 @@ def test_packaged_project_runs_from_a_deployment_folder(project_copy, tmp_path):
     result = deployed.run(
         "python", "-m", DEFAULT_PACKAGE, "--conf-source", conf_archive.name
     )
-    assert not [
-        line
-        for line in (result.stdout + result.stderr).splitlines()
-        if WARNING_LINE.search(line)
-    ]
+    assert not warning_lines(result)
     (run,) = runs_in(deploy / "mlflow.db")
     assert_complete_training_run(run, deploy / "mlflow.db")
     assert (deploy / "mlartifacts").is_dir()
