@@ -11,6 +11,7 @@ from omegaconf.resolvers import oc
 
 from {{ cookiecutter.python_package }}.config_loader import ProjectConfigLoader
 from {{ cookiecutter.python_package }}.hooks import ProjectHooks, TrackingServerHooks
+from {{ cookiecutter.python_package }}.lineage import LineageHooks
 
 # Notices that today's releases print on every run, that a user can do
 # nothing about, are silenced by their exact text; every other warning shows.
@@ -55,7 +56,8 @@ DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)
 # tags it (see hooks.py).
 # TrackingServerHooks wraps kedro-mlflow's connection to the tracking server,
 # wherever it stands in this tuple.
-HOOKS = (ProjectHooks(), TrackingServerHooks(), MlflowHook())
+# LineageHooks records each run's data and code (see lineage.py).
+HOOKS = (ProjectHooks(), LineageHooks(), TrackingServerHooks(), MlflowHook())
 
 
 def project_root() -> str:

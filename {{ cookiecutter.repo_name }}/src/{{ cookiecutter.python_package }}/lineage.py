@@ -1,0 +1,304 @@
+"""What each MLflow run saw: its data, its code and where it ran.
+
+- **Data.** A catalog entry whose ``metadata`` has an ``mlflow_input`` key is
+  recorded as an MLflow dataset input (``mlflow.log_input``) of every tracked
+  run that loads it: its catalog name, a digest of its content, its source
+  (the file it lives in, or comes from) and a context such as "training". The
+  MLflow UI shows them in the runs table's Dataset column and on each run's
+  page. Nodes stay pure: ``LineageHooks`` does the logging.
+- **Code.** The git commit, whether the working tree had uncommitted changes,
+  and which files (the first ``MAX_CHANGED_FILES``).
+- **Where.** The Kedro environment; for pipeline runs, the pipeline and any
+  filter (``--from-inputs``, ``--nodes``, ``--tags``, ...; the same for
+  ``session.run(...)`` in a notebook); in a notebook, its path, when the
+  front end tells it (Jupyter sets ``JPY_SESSION_NAME`` in the kernels it
+  starts; VS Code sets ``__vsc_ipynb_file__``).
+
+To compare two runs' data, e.g. the tuning run of a notebook and a training
+run, see ``compare_inputs``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from kedro.framework.hooks import hook_impl
+from mlflow.data.pandas_dataset import PandasDataset
+from mlflow.entities import Run
+from mlflow.utils.mlflow_tags import (
+    MLFLOW_GIT_BRANCH,
+    MLFLOW_GIT_COMMIT,
+    MLFLOW_GIT_DIRTY,
+)
+
+METADATA_KEY = "mlflow_input"
+CHANGED_FILES_TAG = "kedro.git.changed_files"
+NOTEBOOK_TAG = "kedro.notebook"
+ENV_TAG = "kedro.env"
+PIPELINE_TAG = "kedro.pipeline"
+# Enough to see what changed; the tag stays readable in the UI.
+MAX_CHANGED_FILES = 20
+# run_params keys of a Kedro run that narrow what runs, as tags kedro.<key>.
+FILTERS = (
+    "from_inputs",
+    "to_outputs",
+    "from_nodes",
+    "to_nodes",
+    "node_names",
+    "tags",
+    "namespaces",
+)
+
+
+# --- data ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """How a catalog entry is recorded as an MLflow dataset input.
+
+    In catalog.yml, under the entry's ``metadata``::
+
+        mlflow_input:
+          context: training        # what the run used the data for
+          targets: y_train         # optional: the entry holding the labels
+          source: model_input_table  # optional: where the rows come from,
+                                     # for an entry that lives in memory
+    """
+
+    context: str
+    source: str
+    targets: str | None = None
+
+
+def input_specs(conf_catalog: Mapping[str, Any]) -> dict[str, InputSpec]:
+    """The catalog entries to record, by name, from the catalog's configuration.
+
+    Kedro gives the configuration with every ``filepath`` made absolute.
+    """
+    specs = {}
+    for name, config in conf_catalog.items():
+        metadata = (config or {}).get("metadata") or {}
+        wanted = metadata.get(METADATA_KEY)
+        if not wanted:
+            continue
+        origin = conf_catalog.get(wanted.get("source", name)) or {}
+        specs[name] = InputSpec(
+            context=wanted["context"],
+            # Where the data lives: the file of the entry (or of the entry it
+            # is derived from); else the entry's name.
+            source=str(origin.get("filepath") or wanted.get("source", name)),
+            targets=wanted.get("targets"),
+        )
+    return specs
+
+
+def dataset(
+    name: str,
+    data: pd.DataFrame,
+    source: str,
+    targets: pd.Series | None = None,
+) -> PandasDataset:
+    """``data`` (and its labels) as an MLflow dataset named after its catalog entry.
+
+    The digest covers the rows and the labels, so that two runs fitted on the
+    same rows with the same labels have the same digest. MLflow digests the
+    first 10,000 rows, the row count and the column names.
+    """
+    target_column = None
+    if targets is not None:
+        target_column = str(targets.name or "target")
+        data = data.assign(**{target_column: targets.to_numpy()})
+    with quiet_mlflow_data():
+        return mlflow.data.from_pandas(
+            data, source=source, targets=target_column, name=name
+        )
+
+
+@contextmanager
+def quiet_mlflow_data() -> Iterator[None]:
+    """Without two notices of MLflow's that do not apply to recorded data.
+
+    MLflow registers its local-file source twice, then warns that a path
+    matches both; and it warns that integer columns cannot hold missing values
+    in a model signature, while a dataset record describes data, not a model's
+    contract. Every other warning shows.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="The specified dataset source can be interpreted"
+        )
+        warnings.filterwarnings(
+            "ignore", message="Hint: Inferred schema contains integer column"
+        )
+        yield
+
+
+def log_input(
+    spec: InputSpec, name: str, data: Any, targets: Any = None
+) -> PandasDataset | None:
+    """Record ``data`` as an input of the active run, if it is a table."""
+    if mlflow.active_run() is None or not isinstance(data, pd.DataFrame):
+        return None
+    if not isinstance(targets, pd.Series):
+        targets = None
+    logged = dataset(name, data, spec.source, targets)
+    with quiet_mlflow_data():
+        mlflow.log_input(logged, context=spec.context)
+    return logged
+
+
+def compare_inputs(first: Run, second: Run, name: str) -> str:
+    """A sentence that says whether two runs saw the same data under ``name``."""
+    digests = [_digest_of(run, name) for run in (first, second)]
+    labels = [run.info.run_name or run.info.run_id for run in (first, second)]
+    missing = [label for label, digest in zip(labels, digests) if digest is None]
+    if missing:
+        return f"No dataset '{name}' is recorded on run(s) {', '.join(missing)}."
+    if digests[0] == digests[1]:
+        return (
+            f"Same data: runs '{labels[0]}' and '{labels[1]}' both saw '{name}' "
+            f"with digest {digests[0]}."
+        )
+    return (
+        f"DIFFERENT data: run '{labels[0]}' saw '{name}' with digest {digests[0]}, "
+        f"run '{labels[1]}' with digest {digests[1]}. The results are not "
+        "comparable: re-run the search on the current data."
+    )
+
+
+def _digest_of(run: Run, name: str) -> str | None:
+    for dataset_input in run.inputs.dataset_inputs if run.inputs else []:
+        if dataset_input.dataset.name == name:
+            return dataset_input.dataset.digest
+    return None
+
+
+# --- code and where it ran ----------------------------------------------------
+
+
+def _git(project_path: Path, *args: str) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(project_path), *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):  # no git, or a stuck one
+        return None
+    return result.stdout if result.returncode == 0 else None
+
+
+def git_tags(project_path: str | Path) -> dict[str, str]:
+    """The project's commit, branch and uncommitted changes, as MLflow tags.
+
+    MLflow looks for a git repository next to the entry-point script, which
+    for `kedro run` or a kernel is not the project's: these are the project's.
+    """
+    project_path = Path(project_path)
+    commit = _git(project_path, "rev-parse", "HEAD")
+    if commit is None:  # not a git repository, or no commit yet
+        return {}
+    tags = {MLFLOW_GIT_COMMIT: commit.strip()}
+    branch = (_git(project_path, "rev-parse", "--abbrev-ref", "HEAD") or "").strip()
+    if branch and branch != "HEAD":
+        tags[MLFLOW_GIT_BRANCH] = branch
+    status = _git(project_path, "status", "--porcelain", "-z") or ""
+    # "XY path\0", or "R  new\0old\0" for a rename: the path is after 3 characters.
+    changed = [entry[3:] for entry in status.split("\0") if len(entry) > 3]
+    tags[MLFLOW_GIT_DIRTY] = str(bool(changed)).lower()
+    if changed:
+        shown = changed[:MAX_CHANGED_FILES]
+        more = len(changed) - len(shown)
+        tags[CHANGED_FILES_TAG] = "\n".join(
+            [*shown, *([f"... and {more} more"] if more else [])]
+        )
+    return tags
+
+
+def notebook_path() -> str | None:
+    """The notebook this process runs, when its front end says which."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None and shell.user_ns.get("__vsc_ipynb_file__"):
+        return str(shell.user_ns["__vsc_ipynb_file__"])
+    return os.environ.get("JPY_SESSION_NAME") or None
+
+
+def provenance_tags(
+    project_path: str | Path,
+    env: str | None = None,
+    run_params: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
+    """Tags that say which code a run ran, in which environment and where.
+
+    Args:
+        project_path: The project's root folder.
+        env: The Kedro environment (``None``: Kedro's default, ``local``).
+        run_params: For a pipeline run, what Kedro passes to its hooks.
+    """
+    tags = git_tags(project_path)
+    tags[ENV_TAG] = env or "local"
+    notebook = notebook_path()
+    if notebook:
+        tags[NOTEBOOK_TAG] = notebook
+    if run_params is not None:
+        tags[PIPELINE_TAG] = ",".join(
+            run_params.get("pipeline_names") or ["__default__"]
+        )
+        for key in FILTERS:
+            if run_params.get(key):
+                tags[f"kedro.{key}"] = ",".join(map(str, run_params[key]))
+    return tags
+
+
+# --- hooks --------------------------------------------------------------------
+
+
+class LineageHooks:
+    """Record data, code and place of every tracked pipeline run.
+
+    Registered before ``MlflowHook`` in settings.HOOKS: Kedro calls hooks
+    last-in, first-out, so these find the run kedro-mlflow has just started.
+    The model that kedro-mlflow logs at the end of a training run is linked
+    by MLflow to that run, its metrics and so its dataset inputs.
+    """
+
+    def __init__(self) -> None:
+        self.specs: dict[str, InputSpec] = {}
+        # What this run has recorded already: a dataset is loaded by several nodes.
+        self.logged: set[str] = set()
+
+    @hook_impl
+    def after_catalog_created(self, conf_catalog: dict[str, Any]) -> None:
+        self.specs = input_specs(conf_catalog)
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        self.logged = set()
+        if mlflow.active_run() is not None:
+            mlflow.set_tags(
+                provenance_tags(
+                    run_params["project_path"], run_params.get("env"), run_params
+                )
+            )
+
+    @hook_impl
+    def before_node_run(self, inputs: dict[str, Any]) -> None:
+        for name, spec in self.specs.items():
+            if name in inputs and name not in self.logged:
+                targets = inputs.get(spec.targets) if spec.targets else None
+                if log_input(spec, name, inputs[name], targets) is not None:
+                    self.logged.add(name)
