@@ -20,6 +20,7 @@ run, see ``compare_inputs``.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -31,8 +32,10 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+import numpy as np
 import pandas as pd
 from kedro.framework.hooks import hook_impl
+from mlflow.data.dataset_source_registry import resolve_dataset_source
 from mlflow.data.pandas_dataset import PandasDataset
 from mlflow.entities import Run
 from mlflow.utils.mlflow_tags import (
@@ -103,26 +106,75 @@ def input_specs(conf_catalog: Mapping[str, Any]) -> dict[str, InputSpec]:
     return specs
 
 
+# What recording a table costs is bounded, whatever its size: its digest reads
+# at most DIGEST_ROWS rows spread over the whole table (all of a smaller one),
+# and its schema is inferred from its first SCHEMA_ROWS rows.
+# benchmarks/bench.py measures it on a table 100 times the example's size.
+DIGEST_ROWS = 100_000
+SCHEMA_ROWS = 10_000
+
+
+def table_digest(data: pd.DataFrame) -> str:
+    """A digest of a table's content, shape, column names and types.
+
+    Every row of a table up to DIGEST_ROWS rows counts; of a larger one,
+    DIGEST_ROWS rows evenly spread over it. (MLflow's own digest reads only
+    the first 10,000 rows, and costs more: it checks every cell's type.)
+    """
+    rows = data
+    if len(data) > DIGEST_ROWS:
+        rows = data.iloc[np.linspace(0, len(data) - 1, DIGEST_ROWS).astype(int)]
+    digest = hashlib.sha256(pd.util.hash_pandas_object(rows, index=False).to_numpy())
+    digest.update(repr((data.shape, list(data.columns), list(data.dtypes))).encode())
+    return digest.hexdigest()[:8]
+
+
+class RecordedTable(PandasDataset):
+    """A table as an MLflow dataset: its digest, size and schema, not its rows.
+
+    MLflow infers the schema of every row it is given, which takes seconds
+    per 100,000 rows of text: this gives it the first SCHEMA_ROWS rows, and
+    reports the size of the whole table.
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        source: str,
+        name: str,
+        targets: str | None = None,
+    ) -> None:
+        self.table_rows, self.table_elements = len(data), data.size
+        with quiet_mlflow_data():
+            super().__init__(
+                data.head(SCHEMA_ROWS),
+                source=resolve_dataset_source(source),
+                targets=targets,
+                name=name,
+                digest=table_digest(data),
+            )
+
+    @property
+    def profile(self) -> dict[str, int]:
+        return {"num_rows": self.table_rows, "num_elements": self.table_elements}
+
+
 def dataset(
     name: str,
     data: pd.DataFrame,
     source: str,
     targets: pd.Series | None = None,
-) -> PandasDataset:
+) -> RecordedTable:
     """``data`` (and its labels) as an MLflow dataset named after its catalog entry.
 
-    The digest covers the rows and the labels, so that two runs fitted on the
-    same rows with the same labels have the same digest. MLflow digests the
-    first 10,000 rows, the row count and the column names.
+    The labels are part of the digest, so that two runs fitted on the same
+    rows with the same labels have the same digest, and only then.
     """
     target_column = None
     if targets is not None:
         target_column = str(targets.name or "target")
         data = data.assign(**{target_column: targets.to_numpy()})
-    with quiet_mlflow_data():
-        return mlflow.data.from_pandas(
-            data, source=source, targets=target_column, name=name
-        )
+    return RecordedTable(data, source=source, name=name, targets=target_column)
 
 
 @contextmanager
@@ -146,7 +198,7 @@ def quiet_mlflow_data() -> Iterator[None]:
 
 def log_input(
     spec: InputSpec, name: str, data: Any, targets: Any = None
-) -> PandasDataset | None:
+) -> RecordedTable | None:
     """Record ``data`` as an input of the active run, if it is a table."""
     if mlflow.active_run() is None or not isinstance(data, pd.DataFrame):
         return None
@@ -215,9 +267,7 @@ def git_tags(project_path: str | Path) -> dict[str, str]:
     branch = (_git(project_path, "rev-parse", "--abbrev-ref", "HEAD") or "").strip()
     if branch and branch != "HEAD":
         tags[MLFLOW_GIT_BRANCH] = branch
-    status = _git(project_path, "status", "--porcelain", "-z") or ""
-    # "XY path\0", or "R  new\0old\0" for a rename: the path is after 3 characters.
-    changed = [entry[3:] for entry in status.split("\0") if len(entry) > 3]
+    changed = _changed_files(_git(project_path, "status", "--porcelain", "-z") or "")
     tags[MLFLOW_GIT_DIRTY] = str(bool(changed)).lower()
     if changed:
         shown = changed[:MAX_CHANGED_FILES]
@@ -226,6 +276,20 @@ def git_tags(project_path: str | Path) -> dict[str, str]:
             [*shown, *([f"... and {more} more"] if more else [])]
         )
     return tags
+
+
+def _changed_files(status: str) -> list[str]:
+    """The paths in `git status --porcelain -z` output: "XY path" entries, a
+    rename or copy followed by an entry holding its old path."""
+    entries = iter(status.split("\0"))
+    changed = []
+    for entry in entries:
+        if not entry:
+            continue
+        changed.append(entry[len("XY ") :])
+        if entry[0] in "RC":
+            next(entries, None)
+    return changed
 
 
 def notebook_path() -> str | None:
