@@ -163,8 +163,8 @@ def test_registered_model_leads_to_its_runs_data_and_metrics(
 
 def test_session_run_in_a_jupyter_kernel_says_which_notebook_and_filters(
     lineage_project,
-    kernel_env,
-    tmp_path,  # noqa: F811
+    kernel_env,  # noqa: F811
+    tmp_path,
 ):
     project = lineage_project
     notebook = "notebooks/explore.ipynb"
@@ -187,3 +187,12 @@ def test_session_run_in_a_jupyter_kernel_says_which_notebook_and_filters(
     assert tags["kedro.to_outputs"] == "customer_features"
     assert tags["kedro.interactive"] == "true"
     assert "mlflow.source.git.commit" in tags
+
+
+def test_readme_search_runs_example_works_as_printed(pipeline_runs, lineage_project):
+    readme = (lineage_project.path / "README.md").read_text()
+    section = readme.split("## Where did this result come from?")[1]
+    code = section.split("```python\n")[1].split("```")[0]
+    result = lineage_project.python(code)
+    assert "README.md" in result.stdout  # the changed file of the dirty runs
+    assert "customers_to_score" in result.stdout  # the newest dirty run's input

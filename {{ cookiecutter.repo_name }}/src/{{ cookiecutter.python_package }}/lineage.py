@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mlflow
 import numpy as np
@@ -43,6 +43,9 @@ from mlflow.utils.mlflow_tags import (
     MLFLOW_GIT_COMMIT,
     MLFLOW_GIT_DIRTY,
 )
+
+if TYPE_CHECKING:
+    from kedro.framework.context import KedroContext
 
 METADATA_KEY = "mlflow_input"
 CHANGED_FILES_TAG = "kedro.git.changed_files"
@@ -208,6 +211,35 @@ def log_input(
     with quiet_mlflow_data():
         mlflow.log_input(logged, context=spec.context)
     return logged
+
+
+def record_input(
+    context: KedroContext, name: str, data: pd.DataFrame, targets: Any = None
+) -> RecordedTable | None:
+    """Record ``data`` as the catalog entry ``name`` is recorded in pipeline
+    runs, as an input of the active run: for runs started by hand, e.g. a
+    notebook's search on the training rows.
+
+    Args:
+        context: The Kedro context (``context`` in a notebook).
+        name: A catalog entry with ``mlflow_input`` in its metadata.
+        data: Its data.
+        targets: The labels, when the entry's ``mlflow_input`` names some.
+    """
+    catalog = context.config_loader["catalog"]
+    for config in catalog.values():
+        filepath = (config or {}).get("filepath")
+        # Kedro makes local paths absolute from the project root when it runs.
+        if filepath and "://" not in filepath:
+            config["filepath"] = Path(context.project_path, filepath).as_posix()
+    specs = input_specs(catalog)
+    if name not in specs:
+        raise ValueError(
+            f"Catalog entry '{name}' is not recorded as an MLflow input: give it "
+            f"`metadata: {METADATA_KEY}:` in conf/base/catalog.yml "
+            f"(recorded: {', '.join(sorted(specs)) or 'none'})."
+        )
+    return log_input(specs[name], name, data, targets)
 
 
 def compare_inputs(first: Run, second: Run, name: str) -> str:
