@@ -1,0 +1,92 @@
+"""Facts about where and how this project's runs are tracked, each stated once:
+the tags of every run, whether a URI names a tracking server, a URI fit to
+print, and the folders that mlflow.yml resolves (``${project_root:}``,
+``${local_artifact_location:}``, registered in settings.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from kedro.utils import find_kedro_project
+from mlflow.utils.git_utils import get_git_commit
+from mlflow.utils.mlflow_tags import MLFLOW_GIT_COMMIT
+
+INTERACTIVE_TAG = "kedro.interactive"
+FRONTEND_TAG = "kedro.interactive.frontend"
+
+
+def frontend() -> str | None:
+    """"notebook" in a Jupyter kernel (Jupyter, VS Code, nbconvert), "ipython"
+    in a terminal IPython, None outside IPython (`kedro run`)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return None
+    return "notebook" if type(shell).__name__ == "ZMQInteractiveShell" else "ipython"
+
+
+def run_tags(project_path: str | Path) -> dict[str, str]:
+    """The tags of every MLflow run this process starts: by `kedro run`, by
+    ``session.run`` or by hand in a notebook, autolog's included.
+
+    ``kedro.interactive`` tells notebook runs (where cells may have run out of
+    order) from `kedro run`. The git commit is the project's own: MLflow looks
+    for one next to the entry-point script, which is Kedro's or IPython's.
+    """
+    where = frontend()
+    tags = {INTERACTIVE_TAG: str(where is not None).lower()}
+    if where is not None:
+        tags[FRONTEND_TAG] = where
+    commit = get_git_commit(str(project_path))
+    if commit:
+        tags[MLFLOW_GIT_COMMIT] = commit
+    return tags
+
+
+def tag_every_run(tags: dict[str, str]) -> None:
+    """Have MLflow add ``tags`` to every run started in this process from now on.
+
+    MLflow reads the variable MLFLOW_RUN_CONTEXT (a JSON object of tags) each
+    time it starts a run, whoever starts it. Tags already in it are kept.
+    """
+    current = json.loads(os.environ.get("MLFLOW_RUN_CONTEXT") or "{}")
+    os.environ["MLFLOW_RUN_CONTEXT"] = json.dumps({**current, **tags})
+
+
+def is_tracking_server(uri: str | None) -> bool:
+    """True when ``uri`` names an MLflow tracking server rather than a local store."""
+    return (uri or "").startswith(("http://", "https://"))
+
+
+def without_password(uri: str) -> str:
+    """``uri`` fit to print: a password written into it becomes ``***``."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def project_root() -> str:
+    """The project's root folder, found the way Kedro finds it.
+
+    Kedro walks up from the working directory to the folder holding
+    pyproject.toml; a packaged project run from a deployment folder has none,
+    and then that folder is the root. Used in mlflow.yml as ``${project_root:}``
+    so that the tracking store does not move with the working directory (a
+    notebook kernel runs in notebooks/).
+    """
+    return (find_kedro_project(Path.cwd()) or Path.cwd()).resolve().as_posix()
+
+
+def local_artifact_location() -> str | None:
+    """mlartifacts/ at the project root, unless MLFLOW_TRACKING_URI names a
+    tracking server: an experiment created there must keep its artifacts on
+    the server's side, not in a folder of whoever happened to create it."""
+    if is_tracking_server(os.environ.get("MLFLOW_TRACKING_URI")):
+        return None
+    return f"{project_root()}/mlartifacts"
