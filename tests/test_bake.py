@@ -94,6 +94,7 @@ src/{pkg}/pipelines/training/tuning.py
 scripts/promote.py
 tests/__init__.py
 tests/test_datasets.py
+tests/test_tracking.py
 tests/test_run.py
 tests/pipelines/__init__.py
 tests/pipelines/conftest.py

@@ -33,7 +33,8 @@ def ipython_dir(project_path: str | Path) -> Path:
 def add_profile_to_kernel(kernel_name: str, project_path: str | Path) -> None:
     """Make the installed kernel ``kernel_name`` start IPython with the project's
     profile; do nothing if no such kernel is installed."""
-    from jupyter_client.kernelspec import KernelSpecManager
+    # Imported here: a deployment without Jupyter still runs `kedro run`.
+    from jupyter_client.kernelspec import KernelSpecManager  # noqa: PLC0415
 
     kernel_dir = KernelSpecManager().find_kernel_specs().get(kernel_name)
     if kernel_dir is None:

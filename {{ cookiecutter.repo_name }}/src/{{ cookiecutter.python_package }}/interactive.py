@@ -37,7 +37,6 @@ from mlflow.utils.autologging_utils import disable_autologging
 
 from .tracking import (
     INTERACTIVE_TAG,
-    frontend,
     without_password,
 )
 

@@ -20,8 +20,8 @@ FRONTEND_TAG = "kedro.interactive.frontend"
 
 
 def frontend() -> str | None:
-    """"notebook" in a Jupyter kernel (Jupyter, VS Code, nbconvert), "ipython"
-    in a terminal IPython, None outside IPython (`kedro run`)."""
+    """Where this process runs: "notebook" in a Jupyter kernel (Jupyter, VS
+    Code, nbconvert), "ipython" in a terminal, None outside IPython."""
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
     if shell is None:
