@@ -69,9 +69,14 @@ def adopted(project: Project, tmp_path_factory) -> Project:
     assert body.count(f"{DEFAULT_PACKAGE}.") == len(ADOPTED_MODULES) - 1
     with (package / "settings.py").open("a") as settings:
         settings.write(body.replace(f"{DEFAULT_PACKAGE}.", f"{PLAIN_PACKAGE}."))
-    # 4. the IPython profile and the CLI that makes kedro ipython/jupyter use it
+    # 5. (optional) the IPython profile and its .gitignore lines
     shutil.copytree(ours / ".ipython", plain.path / ".ipython")
-    # 5. the requirements block (the shared venv has installed it already)
+    ignored = (ours / ".gitignore").read_text().splitlines()
+    with (plain.path / ".gitignore").open("a") as gitignore:
+        gitignore.write(
+            "\n".join(line for line in ignored if line.startswith(".ipython/")) + "\n"
+        )
+    # 4. the requirements block (the shared venv has installed it already)
     block = (ours / "requirements.txt").read_text().split("\n\n")[0]
     assert "kedro-mlflow>=2.0.3,<3" in block
     with (plain.path / "requirements.txt").open("a") as requirements:

@@ -225,7 +225,9 @@ def test_baked_project_uses_no_library_internals(tmp_path):
         "src/customer_churn/settings.py",
     } <= sources.keys()
     found = {
-        name: problems for name, source in sources.items() if (problems := internals_in(source))
+        name: problems
+        for name, source in sources.items()
+        if (problems := internals_in(source))
     }
     assert found == {}
 

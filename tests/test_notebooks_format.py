@@ -41,7 +41,9 @@ def test_notebook_is_valid_and_has_no_outputs(path):
 
 # The one place a notebook names the package: notebook 2 imports the tuning
 # code of the training pipeline as a user would write it.
-TUNING_IMPORT = "from {{ cookiecutter.python_package }}.pipelines.training.tuning import ("
+TUNING_IMPORT = (
+    "from {{ cookiecutter.python_package }}.pipelines.training.tuning import ("
+)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
@@ -75,9 +77,7 @@ def test_only_the_tuning_import_is_rendered(tmp_path):
             for line in cell.source.splitlines()
             if package in line
         ]
-        assert imports == [
-            f"from {package}.pipelines.training.tuning import ("
-        ]
+        assert imports == [f"from {package}.pipelines.training.tuning import ("]
         assert rendered == nbformat.reads(
             second.replace("{{ cookiecutter.python_package }}", package), as_version=4
         )
