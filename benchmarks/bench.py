@@ -183,7 +183,7 @@ def bench_autolog(project: Path, work: Path, repeats: int) -> dict:
 import json, sys, time
 sys.path.insert(0, {str(project / "src")!r})
 import mlflow, pandas as pd
-from {PACKAGE}.interactive import tuning_search
+from {PACKAGE}.pipelines.training.tuning import tuning_search
 mlflow.set_tracking_uri({f"sqlite:///{(work / 'autolog.db').as_posix()}"!r})
 mlflow.set_experiment("bench")
 data = pd.read_parquet({str(project / "data" / "05_model_input" / "model_input_table.parquet")!r})

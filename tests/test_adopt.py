@@ -12,6 +12,15 @@ from test_project import runs_in
 pytestmark = pytest.mark.slow
 
 PLAIN_PACKAGE = "plain_project"
+# Step 2 of the README's table: copied unchanged into the adopting package.
+ADOPTED_MODULES = (
+    "hooks.py",
+    "interactive.py",
+    "tracking.py",
+    "notices.py",
+    "config_loader.py",
+    "cli.py",
+)
 
 # Kedro's default template has no nodes; a user adopting us has their own.
 PIPELINE_REGISTRY = """
@@ -52,19 +61,22 @@ def adopted(project: Project, tmp_path_factory) -> Project:
     (plain.path / "conf" / "base" / "mlflow.yml").write_text(
         mlflow_yml.replace(f"name: {DEFAULT_PACKAGE}\n", f"name: {PLAIN_PACKAGE}\n")
     )
-    # 2. hooks.py and config_loader.py
-    for module in ("hooks.py", "config_loader.py"):
+    # 2. the project's modules that the settings name, unchanged
+    for module in ADOPTED_MODULES:
         shutil.copy(ours / "src" / DEFAULT_PACKAGE / module, package / module)
     # 3. the body of settings.py, appended, with the package renamed
     body = settings_body((ours / "src" / DEFAULT_PACKAGE / "settings.py").read_text())
+    assert body.count(f"{DEFAULT_PACKAGE}.") == len(ADOPTED_MODULES) - 1
     with (package / "settings.py").open("a") as settings:
-        settings.write(
-            body.replace(f"from {DEFAULT_PACKAGE}.", f"from {PLAIN_PACKAGE}.")
-        )
-    # 4. the IPython profile and the CLI that makes kedro ipython/jupyter use it
+        settings.write(body.replace(f"{DEFAULT_PACKAGE}.", f"{PLAIN_PACKAGE}."))
+    # 5. (optional) the IPython profile and its .gitignore lines
     shutil.copytree(ours / ".ipython", plain.path / ".ipython")
-    shutil.copy(ours / "src" / DEFAULT_PACKAGE / "cli.py", package / "cli.py")
-    # 5. the requirements block (the shared venv has installed it already)
+    ignored = (ours / ".gitignore").read_text().splitlines()
+    with (plain.path / ".gitignore").open("a") as gitignore:
+        gitignore.write(
+            "\n".join(line for line in ignored if line.startswith(".ipython/")) + "\n"
+        )
+    # 4. the requirements block (the shared venv has installed it already)
     block = (ours / "requirements.txt").read_text().split("\n\n")[0]
     assert "kedro-mlflow>=2.0.3,<3" in block
     with (plain.path / "requirements.txt").open("a") as requirements:
@@ -86,12 +98,15 @@ def test_adopted_project_opens_ipython_with_the_profile(adopted):
     check = (
         "import mlflow; "
         "print('PROFILE', get_ipython().profile_dir.location); "
-        "print('HELPERS', 'end_active_runs' in get_ipython().user_ns); "
-        "print('URI', mlflow.get_tracking_uri())"
+        "session.run(); "
+        "print('RUN', mlflow.last_active_run().data.tags['kedro.interactive'], "
+        "mlflow.active_run())"
     )
+    store = f"sqlite:///{adopted.path.resolve().as_posix()}/mlflow.db"
     for cwd in (adopted.path, adopted.path / "conf"):
         out = adopted.run("kedro", "ipython", "-c", check, cwd=cwd).stdout
         profile = adopted.path / ".ipython" / "profile_default"
         assert f"PROFILE {profile}" in out
-        assert "HELPERS True" in out
-        assert f"URI sqlite:///{adopted.path.resolve().as_posix()}/mlflow.db" in out
+        # The interactive layer: tagged, nothing left active, one report line.
+        assert "RUN true None" in out
+        assert f"MLflow: experiment '{PLAIN_PACKAGE}' at {store};" in out

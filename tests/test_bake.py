@@ -46,8 +46,6 @@ CONTEXTS = {
 EXPECTED_FILES = """
 .gitignore
 .ipython/profile_default/ipython_config.py
-.ipython/profile_default/kedro_mlflow_helpers.py
-.ipython/profile_default/startup/00-kedro-mlflow.py
 README.md
 notebooks/01_interactive_preprocessing.ipynb
 notebooks/02_tune_hyperparameters.ipynb
@@ -77,8 +75,10 @@ src/{pkg}/config_loader.py
 src/{pkg}/datasets.py
 src/{pkg}/hooks.py
 src/{pkg}/interactive.py
+src/{pkg}/notices.py
 src/{pkg}/pipeline_registry.py
 src/{pkg}/settings.py
+src/{pkg}/tracking.py
 src/{pkg}/pipelines/__init__.py
 src/{pkg}/pipelines/inference/__init__.py
 src/{pkg}/pipelines/inference/model.py
@@ -90,9 +90,11 @@ src/{pkg}/pipelines/preprocessing/pipeline.py
 src/{pkg}/pipelines/training/__init__.py
 src/{pkg}/pipelines/training/nodes.py
 src/{pkg}/pipelines/training/pipeline.py
+src/{pkg}/pipelines/training/tuning.py
 scripts/promote.py
 tests/__init__.py
 tests/test_datasets.py
+tests/test_tracking.py
 tests/test_run.py
 tests/pipelines/__init__.py
 tests/pipelines/conftest.py
@@ -297,7 +299,7 @@ def test_gitignore_keeps_stores_and_secrets_out(tmp_path):
         "data/01_raw/customers.csv",
         "conf/local/.gitkeep",
         "conf/base/mlflow.yml",
-        ".ipython/profile_default/startup/00-kedro-mlflow.py",
+        ".ipython/profile_default/ipython_config.py",
     ]
     out = subprocess.run(
         ["git", "check-ignore", "--no-index", *ignored, *kept],

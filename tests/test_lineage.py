@@ -196,3 +196,53 @@ def test_readme_search_runs_example_works_as_printed(pipeline_runs, lineage_proj
     result = lineage_project.python(code)
     assert "README.md" in result.stdout  # the changed file of the dirty runs
     assert "customers_to_score" in result.stdout  # the newest dirty run's input
+
+
+# A search by hand on the training rows, as notebook 2 does, then the training
+# pipeline: first after a preprocessing parameter changed in between, then on
+# the same data.
+SEARCH_THEN_TRAIN = [
+    "%load_ext kedro.ipython",
+    "%reload_kedro --params reference_date=2025-07-01",
+    "session.run(pipeline_names=['preprocessing'])",
+    """import mlflow
+from customer_churn.lineage import compare_inputs, record_input
+from customer_churn.pipelines.training.tuning import split_data
+
+def search_run():
+    params = context.params
+    X_train, _, y_train, _ = split_data(
+        catalog.load("model_input_table"),
+        params["target"], params["features"], params["split"],
+    )
+    with mlflow.start_run(run_name="search") as run:
+        record_input(context, "X_train", X_train, y_train)
+    return mlflow.get_run(run.info.run_id)
+
+first_search = search_run()""",
+    "%reload_kedro",
+    "session.run(pipeline_names=['__default__'])",
+    "training = mlflow.last_active_run()\n"
+    "print(compare_inputs(first_search, training, 'X_train'))",
+    "print(compare_inputs(search_run(), training, 'X_train'))",
+]
+
+
+def test_notebook_search_and_training_run_compared_from_mlflow(
+    lineage_project,
+    kernel_env,  # noqa: F811
+    tmp_path,
+):
+    executed = execute(
+        lineage_project,
+        notebook_of_cells(*SEARCH_THEN_TRAIN),
+        tmp_path / "search.ipynb",
+        kernel_env,
+    )
+    changed, same = (
+        "".join(output.get("text", "") for output in cell.outputs)
+        for cell in executed.cells[-2:]
+    )
+    assert changed.startswith("DIFFERENT data: run 'search' saw 'X_train'"), changed
+    assert "re-run the search" in changed
+    assert same.startswith("Same data: runs 'search' and '__default__'"), same

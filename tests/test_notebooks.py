@@ -26,9 +26,9 @@ from conftest import DEFAULT_PACKAGE, WARNING_LINE, Project, warning_lines
 pytestmark = pytest.mark.slow
 
 NOTEBOOKS = ["01_interactive_preprocessing.ipynb", "02_tune_hyperparameters.ipynb"]
-# interactive.PARAM_GRID of the baked project: the candidates of the search.
+# PARAM_GRID of the baked project's tuning.py: the candidates of the search.
 PARAM_GRID = {"max_depth": [4, 8, 12], "min_samples_leaf": [1, 5, 10]}
-# What the profile prints once the project is loaded.
+# What the project prints once it is loaded (interactive.py).
 REPORT = re.compile(
     r"^MLflow: experiment '(?P<experiment>[^']+)' at (?P<uri>\S+);", re.M
 )
@@ -314,8 +314,8 @@ def test_training_run_uses_the_tuned_hyperparameters(executed):
 def test_kedro_ipython_loads_project_and_profile(fresh, folder):
     code = (
         "import json, mlflow; ns = get_ipython().user_ns; print('RESULT', json.dumps({"
-        "'globals': sorted(n for n in ('session', 'context', 'catalog', 'pipelines',"
-        " 'end_active_runs') if n in ns),"
+        "'globals': sorted(n for n in ('session', 'context', 'catalog', 'pipelines')"
+        " if n in ns),"
         "'uri': mlflow.get_tracking_uri(),"
         "'profile': get_ipython().profile_dir.location}))"
     )
@@ -323,7 +323,7 @@ def test_kedro_ipython_loads_project_and_profile(fresh, folder):
     (line,) = [line for line in result.stdout.splitlines() if line.startswith("RESULT")]
     found = json.loads(line.removeprefix("RESULT "))
     assert found == {
-        "globals": ["catalog", "context", "end_active_runs", "pipelines", "session"],
+        "globals": ["catalog", "context", "pipelines", "session"],
         "uri": store_uri(fresh),
         "profile": str(fresh.path / ".ipython" / "profile_default"),
     }
@@ -409,13 +409,9 @@ def test_kedro_kernel_uses_the_profile(fresh, kernel_env, tmp_path):
         fresh.run("kedro", "jupyter", *command, **kernel_env)
         argv = json.loads(spec_file.read_text())["argv"]
         assert argv[-3:] == ["--ext", "kedro.ipython", profile_arg], command
-    probe = notebook_of_cells(
-        "print('PROFILE', get_ipython().profile_dir.location)\n"
-        "print('HELPERS', 'end_active_runs' in get_ipython().user_ns)"
-    )
+    probe = notebook_of_cells("print('PROFILE', get_ipython().profile_dir.location)")
     notebook = execute(fresh, probe, tmp_path / "kernel.ipynb", kernel_env, kernel)
     text = "\n".join(text for _, text in cell_texts(notebook))
     assert f"PROFILE {fresh.path / '.ipython' / 'profile_default'}" in text
-    assert "HELPERS True" in text
     # Printed after the first cell: a kernel shows nothing printed at startup.
     assert REPORT.search(text)["uri"] == store_uri(fresh)

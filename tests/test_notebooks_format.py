@@ -1,5 +1,6 @@
-"""Fast tier: the notebooks are committed clean, and the IPython profile is
-the same in every project, so that it can be copied into any Kedro project."""
+"""Fast tier: the notebooks are committed clean, import the project's code by
+the package's name, and the IPython profile and the CLI are the same in every
+project, so that they can be copied into any Kedro project."""
 
 from __future__ import annotations
 
@@ -38,17 +39,48 @@ def test_notebook_is_valid_and_has_no_outputs(path):
             assert cell.execution_count is None, cell.id
 
 
+# The one place a notebook names the package: notebook 2 imports the tuning
+# code of the training pipeline as a user would write it.
+TUNING_IMPORT = (
+    "from {{ cookiecutter.python_package }}.pipelines.training.tuning import ("
+)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
-def test_notebook_loads_the_project_first_and_names_no_package(path):
+def test_notebook_loads_the_project_first(path):
     notebook = nbformat.read(path, as_version=4)
     code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     assert code[0] == "%load_ext kedro.ipython"
     assert notebook.cells[0].cell_type == "markdown"
-    # Copied without rendering (cookiecutter.json): no Jinja, and the package
-    # is never named, since it differs from project to project.
-    text = path.read_text()
-    assert not JINJA.search(text)
-    assert DEFAULT_PACKAGE not in text
+
+
+def test_only_the_tuning_import_is_rendered(tmp_path):
+    """Notebook 1 is copied as it is (cookiecutter.json): a literal ``{{`` in a
+    cell stays safe. Notebook 2 is rendered for its import alone."""
+    first, second = (path.read_text() for path in NOTEBOOKS)
+    assert not JINJA.search(first)
+    assert [match.start() for match in JINJA.finditer(second)] == [
+        second.index("{{ cookiecutter.python_package }}"),
+        second.index("cookiecutter.python_package }}"),
+    ]
+    assert TUNING_IMPORT in "".join(
+        cell.source for cell in nbformat.reads(second, as_version=4).cells
+    )
+    for answers, package in (({}, DEFAULT_PACKAGE), ({"python_package": "zz"}, "zz")):
+        baked = bake(tmp_path / package, **answers) / "notebooks"
+        assert (baked / NOTEBOOKS[0].name).read_text() == first
+        rendered = nbformat.read(baked / NOTEBOOKS[1].name, as_version=4)
+        nbformat.validate(rendered)
+        imports = [
+            line
+            for cell in rendered.cells
+            for line in cell.source.splitlines()
+            if package in line
+        ]
+        assert imports == [f"from {package}.pipelines.training.tuning import ("]
+        assert rendered == nbformat.reads(
+            second.replace("{{ cookiecutter.python_package }}", package), as_version=4
+        )
 
 
 def test_profile_and_cli_are_the_same_in_every_project(tmp_path):
@@ -56,13 +88,10 @@ def test_profile_and_cli_are_the_same_in_every_project(tmp_path):
     left = bake(tmp_path / "left")
     right = bake(tmp_path / "right", project_name="Other Name", python_package="zz")
     profile = sorted(name for name in files_under(left) if name.startswith(".ipython/"))
-    assert profile == [
-        ".ipython/profile_default/ipython_config.py",
-        ".ipython/profile_default/kedro_mlflow_helpers.py",
-        ".ipython/profile_default/startup/00-kedro-mlflow.py",
-    ]
-    for name in [*profile, *(f"notebooks/{path.name}" for path in NOTEBOOKS)]:
+    assert profile == [".ipython/profile_default/ipython_config.py"]
+    for name in profile:
         assert (left / name).read_bytes() == (right / name).read_bytes(), name
         assert (left / name).read_bytes() == (TEMPLATE_PROJECT / name).read_bytes()
-    cli = f"src/{DEFAULT_PACKAGE}/cli.py"
-    assert (left / cli).read_bytes() == (right / "src/zz/cli.py").read_bytes()
+    for module in ("cli.py", "hooks.py", "interactive.py", "tracking.py"):
+        ours = (left / "src" / DEFAULT_PACKAGE / module).read_bytes()
+        assert ours == (right / "src" / "zz" / module).read_bytes(), module

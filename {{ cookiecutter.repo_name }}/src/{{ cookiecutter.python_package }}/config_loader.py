@@ -3,6 +3,7 @@ environment."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from kedro.config import MissingConfigException, OmegaConfigLoader
@@ -30,14 +31,14 @@ class ProjectConfigLoader(OmegaConfigLoader):
             credentials = super().__getitem__(key)
         except MissingConfigException:  # no credentials in conf/base nor conf/<env>
             credentials = {}
-        try:
-            secrets = self.load_and_merge_dir_config(
-                self._get_conf_env_path(self.secrets_env),
-                self.config_patterns[key],
-                key,
-                processed_files=set(),
-                read_environment_variables=True,
-            )
-        except MissingConfigException:  # no conf/local, e.g. a packaged project
-            secrets = {}
+        secrets_path = Path(self.conf_source) / self.secrets_env
+        if not secrets_path.is_dir():  # e.g. a packaged project's conf archive
+            return credentials
+        secrets = self.load_and_merge_dir_config(
+            str(secrets_path),
+            self.config_patterns[key],
+            key,
+            processed_files=set(),
+            read_environment_variables=True,
+        )
         return {**credentials, **secrets}

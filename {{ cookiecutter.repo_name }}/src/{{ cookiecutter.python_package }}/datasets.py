@@ -5,26 +5,53 @@ from __future__ import annotations
 from typing import Any
 
 import mlflow
+from kedro.io import AbstractDataset
 from kedro.io.core import DatasetError
 from kedro_mlflow.io.models import MlflowModelRegistryDataset
 from mlflow.exceptions import MlflowException
 
 
-class RegisteredModelDataset(MlflowModelRegistryDataset):
-    """kedro-mlflow's ``MlflowModelRegistryDataset``, which says what to run
-    when the registry has no model under the alias yet.
+class RegisteredModelDataset(AbstractDataset[None, Any]):
+    """The model registered under ``alias`` in the MLflow registry, loaded by
+    kedro-mlflow's ``MlflowModelRegistryDataset``; when there is none yet, the
+    error says what to run.
 
     MLflow's own message ("Registered Model with name=... not found") names
     neither the cause on a fresh project (nothing trained yet, or nothing
-    promoted) nor the fix.
+    promoted) nor the fix. The kedro-mlflow dataset is wrapped rather than
+    subclassed: Kedro 1.7 replaces a subclass's ``load`` with the parent's
+    ``_load`` when the parent defines one, as kedro-mlflow's datasets do.
     """
 
-    def _load(self) -> Any:
-        if self.alias is not None:
-            self._check_alias_is_set()
-        return super()._load()
+    def __init__(
+        self,
+        model_name: str,
+        alias: str,
+        flavor: str = "mlflow.pyfunc",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.model_name = model_name
+        self.alias = alias
+        self.metadata = metadata
+        self.registry_dataset = MlflowModelRegistryDataset(
+            model_name=model_name, alias=alias, flavor=flavor
+        )
 
-    def _check_alias_is_set(self) -> None:
+    def load(self) -> Any:
+        self.check_alias_is_set()
+        return self.registry_dataset.load()
+
+    def save(self, data: None) -> None:
+        raise DatasetError(
+            f"'{self.registry_dataset.model_uri}' is read-only: training runs "
+            "register models, `python scripts/promote.py` sets the alias."
+        )
+
+    def _describe(self) -> dict[str, Any]:  # what Kedro asks a custom dataset for
+        return {"model_name": self.model_name, "alias": self.alias}
+
+    def check_alias_is_set(self) -> None:
+        """Raise a DatasetError saying what to run when the alias names no version."""
         client = mlflow.MlflowClient()
         try:
             client.get_model_version_by_alias(self.model_name, self.alias)
@@ -37,6 +64,6 @@ class RegisteredModelDataset(MlflowModelRegistryDataset):
         else:
             todo = f"train one with `kedro run`, then make it the {self.alias} with {promote}"
         raise DatasetError(
-            f"No model '{self.model_uri}' in the MLflow registry at "
+            f"No model '{self.registry_dataset.model_uri}' in the MLflow registry at "
             f"{mlflow.get_registry_uri()}: {todo}."
         )

@@ -3,72 +3,24 @@
 from __future__ import annotations
 
 import os
-import re
-import sys
 from collections.abc import Generator
 from http import HTTPStatus
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 import mlflow
 from kedro.framework.hooks import hook_impl
 from mlflow.exceptions import MlflowException
-from mlflow.utils.git_utils import get_git_commit
-from mlflow.utils.mlflow_tags import MLFLOW_GIT_COMMIT
+
+from .tracking import (
+    is_tracking_server,
+    run_tags,
+    tag_every_run,
+    without_password,
+)
 
 if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
-
-
-def in_ipython() -> bool:
-    """True inside `kedro ipython`, `kedro jupyter` or any IPython kernel."""
-    ipython = sys.modules.get("IPython")
-    return ipython is not None and ipython.get_ipython() is not None
-
-
-def run_tags(project_path: str | Path) -> dict[str, str]:
-    """Tags that tell pipeline runs from notebook runs in the MLflow UI.
-
-    ``kedro.interactive`` is "true" for anything started from IPython or a
-    notebook (where cells may have run out of order), "false" for `kedro run`.
-    The git commit is the project's own: MLflow looks for one next to the
-    entry-point script, which for `kedro run` is Kedro's, not the project's.
-    """
-    tags = {"kedro.interactive": str(in_ipython()).lower()}
-    commit = get_git_commit(str(project_path))
-    if commit:
-        tags[MLFLOW_GIT_COMMIT] = commit
-    return tags
-
-
-def run_ipython_startup(project_path: str | Path) -> None:
-    """Run the startup scripts of the project's IPython profile, once a session.
-
-    `kedro ipython` and `kedro jupyter` start IPython with the profile in
-    .ipython/ (see cli.py), and IPython runs its startup/ scripts itself. A plain
-    Jupyter kernel whose first cell is `%load_ext kedro.ipython` does not read
-    that profile: this gives it the same MLflow helpers.
-    """
-    shell = sys.modules["IPython"].get_ipython()
-    profile = Path(project_path, ".ipython", "profile_default").resolve()
-    profile_dir = getattr(shell, "profile_dir", None)
-    started_with_profile = (
-        profile_dir is not None and Path(profile_dir.location).resolve() == profile
-    )
-    if started_with_profile or shell.meta.get("project_startup") == profile:
-        return
-    shell.meta["project_startup"] = profile
-    defined_before = set(shell.user_ns)
-    for script in sorted((profile / "startup").glob("*.py")):
-        # As IPython runs startup files: in the user's namespace, with __file__.
-        shell.user_ns["__file__"] = str(script)
-        shell.safe_execfile(script, shell.user_ns)
-    shell.user_ns.pop("__file__", None)
-    # Keep what they define out of %who, as IPython does for its startup files.
-    shell.user_ns_hidden.update(
-        {name: shell.user_ns[name] for name in set(shell.user_ns) - defined_before}
-    )
 
 
 # MLflow retries a refused or timed-out request 7 times, with growing pauses:
@@ -92,7 +44,7 @@ class TrackingServerError(click.ClickException):
 
 def tracking_server_error(error: MlflowException, uri: str) -> TrackingServerError:
     """One message that says which server failed, and how."""
-    url = re.sub(r"//[^/@]*@", "//", uri)  # never show a password put in the URI
+    url = without_password(uri)
     status = error.get_http_status_code()
     if status == HTTPStatus.UNAUTHORIZED:
         return TrackingServerError(
@@ -132,23 +84,17 @@ class TrackingServerHooks:
             return (yield)
         except MlflowException as error:
             uri = mlflow.get_tracking_uri()
-            if not uri.startswith(("http://", "https://")):
+            if not is_tracking_server(uri):
                 raise
             raise tracking_server_error(error, uri) from error
 
 
 class ProjectHooks:
-    """Label each tracked pipeline run; set up notebooks started without the
-    project's IPython profile."""
+    """Tag every MLflow run of the session (see tracking.run_tags)."""
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
-        if in_ipython():
-            run_ipython_startup(context.project_path)
-
-    @hook_impl
-    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
-        # Registered before MlflowHook in settings.HOOKS, so it runs after it
-        # (last-in, first-out) and finds the run MlflowHook has just started.
-        if mlflow.active_run() is not None:
-            mlflow.set_tags(run_tags(run_params["project_path"]))
+        # Before any run starts: kedro-mlflow's, autolog's, or one by hand.
+        # Kedro's default environment is settings.py's default_run_env.
+        env = context.env or context.config_loader.default_run_env
+        tag_every_run(run_tags(context.project_path, env))

@@ -1,198 +1,157 @@
-"""The hyperparameter search of notebooks/02_tune_hyperparameters.ipynb.
+"""What MLflow does in an interactive session: IPython, Jupyter, a notebook.
 
-It searches the training pipeline's own model (imputation, encoding and a
-random forest, see pipelines/training) on the pipeline's own training split,
-so that the best hyperparameters it finds can go into ``hyperparameters`` of
-the parameters as they are, and the training pipeline reproduce them.
+Every way into a session loads the project through Kedro's IPython extension:
+`kedro ipython`, `kedro jupyter` and its "Kedro (<package>)" kernel, and any
+other kernel whose first cell is ``%load_ext kedro.ipython``. The extension
+creates a Kedro context then and on every ``%reload_kedro``, and
+``session.run`` creates one before it runs. ``InteractiveHooks``, registered
+in settings.py, acts on those Kedro hooks, so that every session behaves the
+same, whichever way it started:
 
-A notebook reaches this module without naming the package (the notebooks work
-in any project made from this starter)::
+- After each (re)load, one line names the MLflow experiment and the tracking
+  URI, with any password hidden.
+- A run still active when the project (re)loads, or when ``session.run``
+  starts, is ended first: kedro-mlflow would adopt it and ignore mlflow.yml.
+- Pipeline runs never autolog; around them, autologging stays as you set it,
+  across pipeline runs and reloads (mlflow.yml sets kedro-mlflow's
+  ``disable_autologging`` to false, so that it leaves autologging alone).
+- No run is left active after ``session.run``: a run the pipeline left open
+  (kedro-mlflow's ``tracking.run.nested: true`` does) is ended, as KILLED
+  when the pipeline was interrupted.
+- Runs are tagged as interactive, like every run of the project (see
+  ``tracking.run_tags``, exported by ``hooks.ProjectHooks``).
 
-    import importlib
-    from kedro.framework.project import PACKAGE_NAME
-
-    interactive = importlib.import_module(f"{PACKAGE_NAME}.interactive")
+Outside IPython (`kedro run`, a script), they only keep pipeline runs from
+autologging.
 """
 
 from __future__ import annotations
 
-import warnings
-from pathlib import Path
-from typing import Any
+import sys
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any
 
 import mlflow
-import pandas as pd
-from kedro.framework.project import settings
-from kedro.framework.startup import bootstrap_project
-from kedro.utils import find_kedro_project
-from sklearn.model_selection import GridSearchCV
+from kedro.framework.hooks import hook_impl
+from mlflow.utils.autologging_utils import disable_autologging
 
-# split_data is the training pipeline's own node: notebooks split with it too.
-from .pipelines.training.nodes import build_model, split_data
+from .tracking import (
+    INTERACTIVE_TAG,
+    without_password,
+)
 
-# Candidate values of RandomForestClassifier arguments, named as in
-# `hyperparameters` (conf/base/parameters_training.yml): 9 candidates. The other
-# hyperparameters keep their configured values.
-PARAM_GRID: dict[str, list[Any]] = {
-    "max_depth": [4, 8, 12],
-    "min_samples_leaf": [1, 5, 10],
-}
-
-# mlflow.sklearn.autolog() arguments for the search: each candidate becomes a
-# child run with its parameters and cross-validated metrics, and the parent run
-# gets the best parameters and the search's results table, for little more
-# than the search itself costs (the README gives the measured ratio).
-AUTOLOG_SETTINGS: dict[str, Any] = {
-    # A child run for every candidate; the default (5) keeps the best five.
-    "max_tuning_runs": None,
-    # Neither the fitted search nor its best estimator: tune() logs the best
-    # model once, without MLflow inferring its pip requirements (seconds).
-    "log_models": False,
-    # Only of use with logged models (and the signature predicts once more).
-    "log_input_examples": False,
-    "log_model_signatures": False,
-    # A dataset entry (with a hash of the training data) in every run.
-    "log_datasets": False,
-    # Would watch every sklearn.metrics call made after the search.
-    "log_post_training_metrics": False,
-    # No MLflow notices or warnings while autologging.
-    "silent": True,
-}
-
-# What skops, MLflow's safe format for scikit-learn models, must be told to
-# trust to load the model back: the ones a random forest needs.
-SKOPS_TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
-
-STEP = "classifier"  # the random forest's step in the training pipeline's model
+if TYPE_CHECKING:
+    from kedro.framework.context import KedroContext
 
 
-def tune(  # noqa: PLR0913 (the search's settings, all with defaults)
-    X: pd.DataFrame,
-    y: pd.Series,
-    param_grid: dict[str, list[Any]] = PARAM_GRID,
-    cv: int = 5,
-    *,
-    features: dict[str, list[str]],
-    hyperparameters: dict[str, Any],
-    scoring: str = "roc_auc",
-    n_jobs: int | None = -1,
-    log_best_model: bool = True,
-) -> GridSearchCV:
-    """Cross-validate every combination of ``param_grid`` on ``X``, ``y``.
+def _shell() -> Any:
+    ipython = sys.modules.get("IPython")
+    return ipython.get_ipython() if ipython is not None else None
 
-    Run it inside ``mlflow.start_run()`` with
-    ``mlflow.sklearn.autolog(**AUTOLOG_SETTINGS)`` on: each candidate becomes a
-    child run of that run. The best model, refitted on all of ``X``, is then
-    logged once to that run, as ``best_model``.
 
-    Args:
-        X: Training features.
-        y: Training target (0/1).
-        param_grid: Candidate values per RandomForestClassifier argument.
-        cv: Number of stratified folds (5, as scikit-learn's default).
-        features: Feature names, under ``numeric`` and ``categorical``.
-        hyperparameters: RandomForestClassifier arguments not searched.
-        scoring: What ranks the candidates (a scikit-learn scorer name).
-        n_jobs: Processes fitting candidates at once; -1 is one per core.
-        log_best_model: Log the best model when an MLflow run is active.
+def end_active_runs(status: str = "FINISHED") -> list[str]:
+    """End every MLflow run still active in this process; return their ids."""
+    ended: list[str] = []
+    while (run := mlflow.active_run()) is not None:
+        mlflow.end_run(status)
+        if run.info.run_id not in ended:
+            ended.append(run.info.run_id)
+    return ended
 
-    Returns:
-        The fitted search: ``best_params_``, ``best_score_``, ``cv_results_``.
-    """
-    search = GridSearchCV(
-        build_model(features, hyperparameters),
-        {f"{STEP}__{name}": values for name, values in param_grid.items()},
-        scoring=scoring,
-        cv=cv,
-        n_jobs=n_jobs,
+
+def report(context: KedroContext) -> str | None:
+    """The line naming the experiment and tracking URI of ``context``."""
+    # kedro-mlflow keeps the configuration it applied on the context.
+    config = getattr(context, "mlflow", None)
+    if config is None:  # kedro-mlflow's hook is not registered
+        return None
+    return (
+        f"MLflow: experiment '{config.tracking.experiment.name}' at "
+        f"{without_password(config.server.mlflow_tracking_uri)}; runs started "
+        f"here are tagged {INTERACTIVE_TAG}=true."
     )
-    with warnings.catch_warnings():
-        # MLflow 3's autolog computes log_loss with an argument scikit-learn 1.9
-        # renamed: the FutureWarning is about MLflow's call, not yours.
-        warnings.filterwarnings(
-            "ignore",
-            message="`y_pred` was renamed to `y_proba`",
-            category=FutureWarning,
-        )
-        search.fit(X, y)
-    if log_best_model and mlflow.active_run() is not None:
-        mlflow.sklearn.log_model(
-            search.best_estimator_,
-            name="best_model",
-            skops_trusted_types=SKOPS_TRUSTED_TYPES,
-            # Given, so that MLflow does not load the model in a subprocess to
-            # find out which packages it imports.
-            pip_requirements=mlflow.sklearn.get_default_pip_requirements(
-                include_skops=True
-            ),
-        )
-    return search
 
 
-def best_hyperparameters(search: GridSearchCV) -> dict[str, Any]:
-    """The best candidate's values, named as in ``hyperparameters``."""
-    return {
-        name.removeprefix(f"{STEP}__"): value
-        for name, value in search.best_params_.items()
-    }
+class InteractiveHooks:
+    """The MLflow behaviour of an interactive session (see the module's docstring).
 
-
-def project_parameters(env: str | None = None) -> dict[str, Any]:
-    """The project's parameters as ``context.params`` has them, without hooks.
-
-    For use outside a Kedro session (the benchmark); in a notebook, use
-    ``context.params``.
+    Ordered against kedro-mlflow's MlflowHook with ``tryfirst``/``trylast``:
+    runs are ended before it sets MLflow up or opens a run, autologging is off
+    before it opens the run, and everything is checked after it closed it.
     """
-    project_path = find_kedro_project(Path(__file__).resolve())
-    if project_path is None:
-        raise RuntimeError("Not in a Kedro project: use context.params instead.")
-    bootstrap_project(project_path)
-    config_loader = settings.CONFIG_LOADER_CLASS(
-        conf_source=str(project_path / settings.CONF_SOURCE),
-        env=env,
-        **settings.CONFIG_LOADER_ARGS,
-    )
-    return config_loader["parameters"]
 
+    def __init__(self) -> None:
+        self._autolog_off = ExitStack()
+        self._pipeline_running = False
+        self._active_before_run: str | None = None
+        self._report_after_cell: Any = None
+        self._report_is_for_a_run = False
 
-def tuning_search(
-    data: pd.DataFrame,
-    *,
-    tracked: bool = True,
-    params: dict[str, Any] | None = None,
-    param_grid: dict[str, list[Any]] = PARAM_GRID,
-    run_name: str = "tuning",
-) -> GridSearchCV:
-    """Notebook 2's search in one call: split, then tune, tracked or not.
+    @hook_impl(tryfirst=True)
+    def after_context_created(self, context: KedroContext) -> None:
+        shell = _shell()
+        if shell is None:
+            return
+        ended = end_active_runs()
+        if ended:
+            print(f"Ended the MLflow run(s) left active: {', '.join(ended)}")  # noqa: T201
+        # A kernel shows nothing printed while it starts, and session.run
+        # creates a context too: the line is printed once the cell has run,
+        # unless a pipeline run follows (see before_pipeline_run).
+        if self._report_after_cell is None:
+            self._report_after_cell = self._print_report_once(shell, context)
+            shell.events.register("post_run_cell", self._report_after_cell)
+            self._report_is_for_a_run = True
+        else:  # already (re)loaded in this cell: report that load
+            self._report_is_for_a_run = False
 
-    ``data`` is the model input table; it is split as the training pipeline
-    splits it, and the search sees only the training part. Tracked, autolog is
-    switched on with AUTOLOG_SETTINGS (and left on) and the search runs in a
-    new MLflow run named ``run_name``; untracked, autolog is switched off.
+    def _print_report_once(self, shell: Any, context: KedroContext) -> Any:
+        def print_report(result: Any) -> None:
+            self._stop_reporting(shell)
+            line = report(context)
+            if line:
+                print(line)  # noqa: T201
 
-    Args:
-        data: The model input table.
-        tracked: Whether MLflow records the search.
-        params: The project's parameters (``context.params``); read from the
-            project's configuration when not given.
-        param_grid: Candidate values per RandomForestClassifier argument.
-        run_name: Name of the MLflow run, when tracked.
+        return print_report
 
-    Returns:
-        The fitted search.
-    """
-    params = params if params is not None else project_parameters()
-    X_train, _, y_train, _ = split_data(
-        data, params["target"], params["features"], params["split"]
-    )
-    search_args = {
-        "param_grid": param_grid,
-        "features": params["features"],
-        "hyperparameters": params["hyperparameters"],
-    }
-    if not tracked:
-        mlflow.sklearn.autolog(disable=True)
-        return tune(X_train, y_train, log_best_model=False, **search_args)
-    mlflow.sklearn.autolog(**AUTOLOG_SETTINGS)
-    with mlflow.start_run(run_name=run_name):
-        return tune(X_train, y_train, **search_args)
+    def _stop_reporting(self, shell: Any) -> None:
+        if self._report_after_cell is not None:
+            shell.events.unregister("post_run_cell", self._report_after_cell)
+            self._report_after_cell = None
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self) -> None:
+        # In `kedro run` too: a platform may have switched autologging on.
+        self._autolog_off.enter_context(disable_autologging())
+        self._pipeline_running = True
+        active = mlflow.active_run()
+        self._active_before_run = active.info.run_id if active else None
+        shell = _shell()
+        if shell is None:
+            return
+        if self._report_is_for_a_run:
+            self._stop_reporting(shell)
+        # after_pipeline_run and on_pipeline_error are not called when the run
+        # is interrupted (KeyboardInterrupt): the end of the cell always is.
+        shell.events.register("post_run_cell", self._after_cell)
+
+    @hook_impl(trylast=True)
+    def after_pipeline_run(self) -> None:
+        self._finish("FINISHED")
+
+    @hook_impl(trylast=True)
+    def on_pipeline_error(self) -> None:
+        self._finish("FAILED")
+
+    def _after_cell(self, result: Any) -> None:
+        _shell().events.unregister("post_run_cell", self._after_cell)
+        if self._pipeline_running:  # the cell ended inside the pipeline run
+            self._finish("KILLED")
+
+    def _finish(self, status: str) -> None:
+        self._pipeline_running = False
+        self._autolog_off.close()
+        while (run := mlflow.active_run()) is not None and (
+            run.info.run_id != self._active_before_run
+        ):
+            mlflow.end_run(status)

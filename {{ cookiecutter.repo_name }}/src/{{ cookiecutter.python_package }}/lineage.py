@@ -1,4 +1,4 @@
-"""What each MLflow run saw: its data, its code and where it ran.
+"""What each MLflow run saw: its data, and which pipeline it ran.
 
 - **Data.** A catalog entry whose ``metadata`` has an ``mlflow_input`` key is
   recorded as an MLflow dataset input (``mlflow.log_input``) of every tracked
@@ -6,13 +6,11 @@
   (the file it lives in, or comes from) and a context such as "training". The
   MLflow UI shows them in the runs table's Dataset column and on each run's
   page. Nodes stay pure: ``LineageHooks`` does the logging.
-- **Code.** The git commit, whether the working tree had uncommitted changes,
-  and which files (the first ``MAX_CHANGED_FILES``).
-- **Where.** The Kedro environment; for pipeline runs, the pipeline and any
-  filter (``--from-inputs``, ``--nodes``, ``--tags``, ...; the same for
-  ``session.run(...)`` in a notebook); in a notebook, its path, when the
-  front end tells it (Jupyter sets ``JPY_SESSION_NAME`` in the kernels it
-  starts; VS Code sets ``__vsc_ipynb_file__``).
+- **What ran.** For pipeline runs, the pipeline and any filter
+  (``--from-inputs``, ``--nodes``, ``--tags``, ...; the same for
+  ``session.run(...)`` in a notebook). The code (commit, uncommitted changes),
+  the Kedro environment and the notebook are tags of every run: see
+  ``tracking.run_tags``.
 
 To compare two runs' data, e.g. the tuning run of a notebook and a training
 run, see ``compare_inputs``.
@@ -21,9 +19,6 @@ run, see ``compare_inputs``.
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -38,22 +33,12 @@ from kedro.framework.hooks import hook_impl
 from mlflow.data.dataset_source_registry import resolve_dataset_source
 from mlflow.data.pandas_dataset import PandasDataset
 from mlflow.entities import Run
-from mlflow.utils.mlflow_tags import (
-    MLFLOW_GIT_BRANCH,
-    MLFLOW_GIT_COMMIT,
-    MLFLOW_GIT_DIRTY,
-)
 
 if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
 
 METADATA_KEY = "mlflow_input"
-CHANGED_FILES_TAG = "kedro.git.changed_files"
-NOTEBOOK_TAG = "kedro.notebook"
-ENV_TAG = "kedro.env"
 PIPELINE_TAG = "kedro.pipeline"
-# Enough to see what changed; the tag stays readable in the UI.
-MAX_CHANGED_FILES = 20
 # run_params keys of a Kedro run that narrow what runs, as tags kedro.<key>.
 FILTERS = (
     "from_inputs",
@@ -268,95 +253,16 @@ def _digest_of(run: Run, name: str) -> str | None:
     return None
 
 
-# --- code and where it ran ----------------------------------------------------
+# --- what ran -----------------------------------------------------------------
 
 
-def _git(project_path: Path, *args: str) -> str | None:
-    try:
-        result = subprocess.run(
-            ["git", "-C", str(project_path), *args],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):  # no git, or a stuck one
-        return None
-    return result.stdout if result.returncode == 0 else None
-
-
-def git_tags(project_path: str | Path) -> dict[str, str]:
-    """The project's commit, branch and uncommitted changes, as MLflow tags.
-
-    MLflow looks for a git repository next to the entry-point script, which
-    for `kedro run` or a kernel is not the project's: these are the project's.
-    """
-    project_path = Path(project_path)
-    commit = _git(project_path, "rev-parse", "HEAD")
-    if commit is None:  # not a git repository, or no commit yet
-        return {}
-    tags = {MLFLOW_GIT_COMMIT: commit.strip()}
-    branch = (_git(project_path, "rev-parse", "--abbrev-ref", "HEAD") or "").strip()
-    if branch and branch != "HEAD":
-        tags[MLFLOW_GIT_BRANCH] = branch
-    changed = _changed_files(_git(project_path, "status", "--porcelain", "-z") or "")
-    tags[MLFLOW_GIT_DIRTY] = str(bool(changed)).lower()
-    if changed:
-        shown = changed[:MAX_CHANGED_FILES]
-        more = len(changed) - len(shown)
-        tags[CHANGED_FILES_TAG] = "\n".join(
-            [*shown, *([f"... and {more} more"] if more else [])]
-        )
-    return tags
-
-
-def _changed_files(status: str) -> list[str]:
-    """The paths in `git status --porcelain -z` output: "XY path" entries, a
-    rename or copy followed by an entry holding its old path."""
-    entries = iter(status.split("\0"))
-    changed = []
-    for entry in entries:
-        if not entry:
-            continue
-        changed.append(entry[len("XY ") :])
-        if entry[0] in "RC":
-            next(entries, None)
-    return changed
-
-
-def notebook_path() -> str | None:
-    """The notebook this process runs, when its front end says which."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    if shell is not None and shell.user_ns.get("__vsc_ipynb_file__"):
-        return str(shell.user_ns["__vsc_ipynb_file__"])
-    return os.environ.get("JPY_SESSION_NAME") or None
-
-
-def provenance_tags(
-    project_path: str | Path,
-    env: str | None = None,
-    run_params: Mapping[str, Any] | None = None,
-) -> dict[str, str]:
-    """Tags that say which code a run ran, in which environment and where.
-
-    Args:
-        project_path: The project's root folder.
-        env: The Kedro environment (``None``: Kedro's default, ``local``).
-        run_params: For a pipeline run, what Kedro passes to its hooks.
-    """
-    tags = git_tags(project_path)
-    tags[ENV_TAG] = env or "local"
-    notebook = notebook_path()
-    if notebook:
-        tags[NOTEBOOK_TAG] = notebook
-    if run_params is not None:
-        tags[PIPELINE_TAG] = ",".join(
-            run_params.get("pipeline_names") or ["__default__"]
-        )
-        for key in FILTERS:
-            if run_params.get(key):
-                tags[f"kedro.{key}"] = ",".join(map(str, run_params[key]))
+def pipeline_tags(run_params: Mapping[str, Any]) -> dict[str, str]:
+    """The pipeline a run ran, and any filter that narrowed it (`kedro run
+    --from-inputs ...`, or ``session.run(from_inputs=[...])`` in a notebook)."""
+    tags = {PIPELINE_TAG: ",".join(run_params.get("pipeline_names") or ["__default__"])}
+    for key in FILTERS:
+        if run_params.get(key):
+            tags[f"kedro.{key}"] = ",".join(map(str, run_params[key]))
     return tags
 
 
@@ -385,11 +291,9 @@ class LineageHooks:
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         self.logged = set()
         if mlflow.active_run() is not None:
-            mlflow.set_tags(
-                provenance_tags(
-                    run_params["project_path"], run_params.get("env"), run_params
-                )
-            )
+            # The tags of every run (commit, dirty flag, env, notebook) are
+            # tracking.run_tags; these are a pipeline run's own.
+            mlflow.set_tags(pipeline_tags(run_params))
 
     @hook_impl
     def before_node_run(self, inputs: dict[str, Any]) -> None:

@@ -1,48 +1,19 @@
 """Project settings. For the values Kedro uses by default, see
 https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration"""
 
-import logging
-import os
-import warnings
-from pathlib import Path
+# First: silences, by their exact text, notices that today's releases print on
+# every run, one of them while kedro-mlflow is imported (see notices.py).
+import {{ cookiecutter.python_package }}.notices  # noqa: F401
 
-from kedro.utils import find_kedro_project
+# isort: split
+from kedro_mlflow.framework.hooks import MlflowHook
 from omegaconf.resolvers import oc
 
 from {{ cookiecutter.python_package }}.config_loader import ProjectConfigLoader
 from {{ cookiecutter.python_package }}.hooks import ProjectHooks, TrackingServerHooks
+from {{ cookiecutter.python_package }}.interactive import InteractiveHooks
 from {{ cookiecutter.python_package }}.lineage import LineageHooks
-
-# Notices that today's releases print on every run, that a user can do
-# nothing about, are silenced by their exact text; every other warning shows.
-# - MLflow asks for type hints on kedro-mlflow's KedroPipelineModel.predict
-#   when kedro-mlflow is first imported (here, before Kedro loads the plugin's
-#   commands). MLflow forces that warning on with its own filter, so it is
-#   caught while importing and the rest is passed on.
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    from kedro_mlflow.framework.hooks import MlflowHook
-for warning in caught:
-    if "Add type hints to the `predict` method" not in str(warning.message):
-        warnings.warn_explicit(
-            warning.message, warning.category, warning.filename, warning.lineno
-        )
-# - omegaconf 2.4 deprecates register_new_resolver(), which Kedro 1.7 and
-#   kedro-mlflow 2.0 call each time a Kedro context is created.
-warnings.filterwarnings(
-    "ignore",
-    message=r"register_new_resolver\(\) is deprecated",
-    category=UserWarning,
-)
-# - MLflow 3 logs a warning each time a model is logged as a Python object
-#   (pickled with CloudPickle), recommending "models from code". kedro-mlflow
-#   logs the project's inference pipeline (a KedroPipelineModel) only that way,
-#   at the end of each training run; the pickled code is the project's own.
-logging.getLogger("mlflow.pyfunc").addFilter(
-    lambda record: (
-        "Passing a Python object as `python_model`" not in record.getMessage()
-    )
-)
+from {{ cookiecutter.python_package }}.tracking import local_artifact_location, project_root
 
 # kedro-mlflow registers its own MlflowHook through an entry point. We register
 # it here instead, so that the tracking this project relies on is visible in
@@ -52,34 +23,18 @@ logging.getLogger("mlflow.pyfunc").addFilter(
 # "kedro_mlflow" with an underscore ("kedro-mlflow" silently matches nothing).
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)
 
-# Hooks run last-in, first-out: MlflowHook opens the run before ProjectHooks
-# tags it (see hooks.py).
-# TrackingServerHooks wraps kedro-mlflow's connection to the tracking server,
-# wherever it stands in this tuple.
-# LineageHooks records each run's data and code (see lineage.py).
-HOOKS = (ProjectHooks(), LineageHooks(), TrackingServerHooks(), MlflowHook())
-
-
-def project_root() -> str:
-    """The project's root folder, found the way Kedro finds it.
-
-    Kedro walks up from the working directory to the folder holding
-    pyproject.toml; a packaged project run from a deployment folder has none,
-    and then that folder is the root. Used in mlflow.yml as ``${project_root:}``
-    so that the tracking store does not move with the working directory (a
-    notebook kernel runs in notebooks/).
-    """
-    return (find_kedro_project(Path.cwd()) or Path.cwd()).resolve().as_posix()
-
-
-def local_artifact_location() -> str | None:
-    """mlartifacts/ at the project root, unless MLFLOW_TRACKING_URI names a
-    tracking server: an experiment created there must keep its artifacts on
-    the server's side, not in a folder of whoever happened to create it."""
-    if os.environ.get("MLFLOW_TRACKING_URI", "").startswith(("http:", "https:")):
-        return None
-    return f"{project_root()}/mlartifacts"
-
+# ProjectHooks tags every run (see tracking.py); InteractiveHooks gives IPython
+# and notebook sessions their MLflow behaviour (see interactive.py), and does
+# nothing in `kedro run`; TrackingServerHooks turns an unusable tracking server
+# into one clear error.
+# LineageHooks records the data each run used (see lineage.py).
+HOOKS = (
+    ProjectHooks(),
+    LineageHooks(),
+    InteractiveHooks(),
+    TrackingServerHooks(),
+    MlflowHook(),
+)
 
 # Kedro's loader, except that credentials always include conf/local: with
 # `kedro run --env server`, your password for the tracking server is still read

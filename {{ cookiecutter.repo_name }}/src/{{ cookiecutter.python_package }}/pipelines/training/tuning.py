@@ -1,0 +1,193 @@
+"""The hyperparameter search of notebooks/02_tune_hyperparameters.ipynb.
+
+It searches the training pipeline's own model (imputation, encoding and a
+random forest, see nodes.py) on the pipeline's own training split, so that the
+best hyperparameters it finds can go into ``hyperparameters`` of the
+parameters as they are, and the training pipeline reproduce them. The notebook
+imports it as any code of the package::
+
+    from {{ cookiecutter.python_package }}.pipelines.training import tuning
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from kedro.framework.project import settings
+from kedro.framework.startup import bootstrap_project
+from kedro.utils import find_kedro_project
+from sklearn.model_selection import GridSearchCV
+
+# split_data is the training pipeline's own node: notebooks split with it too.
+from .nodes import build_model, split_data
+
+# Candidate values of RandomForestClassifier arguments, named as in
+# `hyperparameters` (conf/base/parameters_training.yml): 9 candidates. The other
+# hyperparameters keep their configured values.
+PARAM_GRID: dict[str, list[Any]] = {
+    "max_depth": [4, 8, 12],
+    "min_samples_leaf": [1, 5, 10],
+}
+
+# mlflow.sklearn.autolog() arguments for the search: each candidate becomes a
+# child run with its parameters and cross-validated metrics, and the parent run
+# gets the best parameters and the search's results table, for little more
+# than the search itself costs (the README gives the measured ratio).
+AUTOLOG_SETTINGS: dict[str, Any] = {
+    # A child run for every candidate; the default (5) keeps the best five.
+    "max_tuning_runs": None,
+    # Neither the fitted search nor its best estimator: tune() logs the best
+    # model once, without MLflow inferring its pip requirements (seconds).
+    "log_models": False,
+    # Only of use with logged models (and the signature predicts once more).
+    "log_input_examples": False,
+    "log_model_signatures": False,
+    # A dataset entry (with a hash of the training data) in every run.
+    "log_datasets": False,
+    # Would watch every sklearn.metrics call made after the search.
+    "log_post_training_metrics": False,
+    # No MLflow notices or warnings while autologging.
+    "silent": True,
+}
+
+# What skops, MLflow's safe format for scikit-learn models, must be told to
+# trust to load the model back: the ones a random forest needs.
+SKOPS_TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
+
+STEP = "classifier"  # the random forest's step in the training pipeline's model
+
+
+def tune(  # noqa: PLR0913 (the search's settings, all with defaults)
+    X: pd.DataFrame,
+    y: pd.Series,
+    param_grid: dict[str, list[Any]] = PARAM_GRID,
+    cv: int = 5,
+    *,
+    features: dict[str, list[str]],
+    hyperparameters: dict[str, Any],
+    scoring: str = "roc_auc",
+    n_jobs: int | None = -1,
+    log_best_model: bool = True,
+) -> GridSearchCV:
+    """Cross-validate every combination of ``param_grid`` on ``X``, ``y``.
+
+    Run it inside ``mlflow.start_run()`` with
+    ``mlflow.sklearn.autolog(**AUTOLOG_SETTINGS)`` on: each candidate becomes a
+    child run of that run. The best model, refitted on all of ``X``, is then
+    logged once to that run, as ``best_model``.
+
+    Args:
+        X: Training features.
+        y: Training target (0/1).
+        param_grid: Candidate values per RandomForestClassifier argument.
+        cv: Number of stratified folds (5, as scikit-learn's default).
+        features: Feature names, under ``numeric`` and ``categorical``.
+        hyperparameters: RandomForestClassifier arguments not searched.
+        scoring: What ranks the candidates (a scikit-learn scorer name).
+        n_jobs: Processes fitting candidates at once; -1 is one per core.
+        log_best_model: Log the best model when an MLflow run is active.
+
+    Returns:
+        The fitted search: ``best_params_``, ``best_score_``, ``cv_results_``.
+    """
+    search = GridSearchCV(
+        build_model(features, hyperparameters),
+        {f"{STEP}__{name}": values for name, values in param_grid.items()},
+        scoring=scoring,
+        cv=cv,
+        n_jobs=n_jobs,
+    )
+    with warnings.catch_warnings():
+        # MLflow 3's autolog computes log_loss with an argument scikit-learn 1.9
+        # renamed: the FutureWarning is about MLflow's call, not yours.
+        warnings.filterwarnings(
+            "ignore",
+            message="`y_pred` was renamed to `y_proba`",
+            category=FutureWarning,
+        )
+        search.fit(X, y)
+    if log_best_model and mlflow.active_run() is not None:
+        mlflow.sklearn.log_model(
+            search.best_estimator_,
+            name="best_model",
+            skops_trusted_types=SKOPS_TRUSTED_TYPES,
+            # Given, so that MLflow does not load the model in a subprocess to
+            # find out which packages it imports.
+            pip_requirements=mlflow.sklearn.get_default_pip_requirements(
+                include_skops=True
+            ),
+        )
+    return search
+
+
+def best_hyperparameters(search: GridSearchCV) -> dict[str, Any]:
+    """The best candidate's values, named as in ``hyperparameters``."""
+    return {
+        name.removeprefix(f"{STEP}__"): value
+        for name, value in search.best_params_.items()
+    }
+
+
+def project_parameters(env: str | None = None) -> dict[str, Any]:
+    """The project's parameters as ``context.params`` has them, without hooks.
+
+    For use outside a Kedro session (the benchmark); in a notebook, use
+    ``context.params``.
+    """
+    project_path = find_kedro_project(Path(__file__).resolve())
+    if project_path is None:
+        raise RuntimeError("Not in a Kedro project: use context.params instead.")
+    bootstrap_project(project_path)
+    config_loader = settings.CONFIG_LOADER_CLASS(
+        conf_source=str(project_path / settings.CONF_SOURCE),
+        env=env,
+        **settings.CONFIG_LOADER_ARGS,
+    )
+    return config_loader["parameters"]
+
+
+def tuning_search(
+    data: pd.DataFrame,
+    *,
+    tracked: bool = True,
+    params: dict[str, Any] | None = None,
+    param_grid: dict[str, list[Any]] = PARAM_GRID,
+    run_name: str = "tuning",
+) -> GridSearchCV:
+    """Notebook 2's search in one call: split, then tune, tracked or not.
+
+    ``data`` is the model input table; it is split as the training pipeline
+    splits it, and the search sees only the training part. Tracked, autolog is
+    switched on with AUTOLOG_SETTINGS (and left on) and the search runs in a
+    new MLflow run named ``run_name``; untracked, autolog is switched off.
+
+    Args:
+        data: The model input table.
+        tracked: Whether MLflow records the search.
+        params: The project's parameters (``context.params``); read from the
+            project's configuration when not given.
+        param_grid: Candidate values per RandomForestClassifier argument.
+        run_name: Name of the MLflow run, when tracked.
+
+    Returns:
+        The fitted search.
+    """
+    params = params if params is not None else project_parameters()
+    X_train, _, y_train, _ = split_data(
+        data, params["target"], params["features"], params["split"]
+    )
+    search_args = {
+        "param_grid": param_grid,
+        "features": params["features"],
+        "hyperparameters": params["hyperparameters"],
+    }
+    if not tracked:
+        mlflow.sklearn.autolog(disable=True)
+        return tune(X_train, y_train, log_best_model=False, **search_args)
+    mlflow.sklearn.autolog(**AUTOLOG_SETTINGS)
+    with mlflow.start_run(run_name=run_name):
+        return tune(X_train, y_train, **search_args)

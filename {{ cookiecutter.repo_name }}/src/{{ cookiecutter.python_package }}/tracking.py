@@ -1,0 +1,166 @@
+"""Facts about where and how this project's runs are tracked, each stated once:
+the tags of every run, whether a URI names a tracking server, a URI fit to
+print, and the folders that mlflow.yml resolves (``${project_root:}``,
+``${local_artifact_location:}``, registered in settings.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from kedro.utils import find_kedro_project
+from mlflow.utils.mlflow_tags import (
+    MLFLOW_GIT_BRANCH,
+    MLFLOW_GIT_COMMIT,
+    MLFLOW_GIT_DIRTY,
+)
+
+INTERACTIVE_TAG = "kedro.interactive"
+FRONTEND_TAG = "kedro.interactive.frontend"
+CHANGED_FILES_TAG = "kedro.git.changed_files"
+NOTEBOOK_TAG = "kedro.notebook"
+ENV_TAG = "kedro.env"
+# Enough to see what changed; the tag stays readable in the UI.
+MAX_CHANGED_FILES = 20
+
+
+def frontend() -> str | None:
+    """Where this process runs: "notebook" in a Jupyter kernel (Jupyter, VS
+    Code, nbconvert), "ipython" in a terminal, None outside IPython."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return None
+    return "notebook" if type(shell).__name__ == "ZMQInteractiveShell" else "ipython"
+
+
+def run_tags(project_path: str | Path, env: str) -> dict[str, str]:
+    """The tags of every MLflow run this process starts: by `kedro run`, by
+    ``session.run`` or by hand in a notebook, autolog's included.
+
+    - ``kedro.interactive`` tells notebook runs (where cells may have run out
+      of order) from `kedro run`; ``kedro.notebook`` names the notebook when
+      its front end tells it;
+    - the code: the project's git commit, branch and uncommitted changes;
+    - ``kedro.env``: the Kedro environment of the configuration.
+    """
+    where = frontend()
+    tags = {INTERACTIVE_TAG: str(where is not None).lower()}
+    if where is not None:
+        tags[FRONTEND_TAG] = where
+    notebook = notebook_path()
+    if notebook:
+        tags[NOTEBOOK_TAG] = notebook
+    tags[ENV_TAG] = env
+    return {**tags, **git_tags(project_path)}
+
+
+def _git(project_path: Path, *args: str) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(project_path), *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):  # no git, or a stuck one
+        return None
+    return result.stdout if result.returncode == 0 else None
+
+
+def git_tags(project_path: str | Path) -> dict[str, str]:
+    """The project's commit, branch and uncommitted changes, as MLflow tags.
+
+    MLflow looks for a git repository next to the entry-point script, which
+    for `kedro run` or a kernel is not the project's: these are the project's.
+    """
+    project_path = Path(project_path)
+    commit = _git(project_path, "rev-parse", "HEAD")
+    if commit is None:  # not a git repository, or no commit yet
+        return {}
+    tags = {MLFLOW_GIT_COMMIT: commit.strip()}
+    branch = (_git(project_path, "rev-parse", "--abbrev-ref", "HEAD") or "").strip()
+    if branch and branch != "HEAD":
+        tags[MLFLOW_GIT_BRANCH] = branch
+    changed = _changed_files(_git(project_path, "status", "--porcelain", "-z") or "")
+    tags[MLFLOW_GIT_DIRTY] = str(bool(changed)).lower()
+    if changed:
+        shown = changed[:MAX_CHANGED_FILES]
+        more = len(changed) - len(shown)
+        tags[CHANGED_FILES_TAG] = "\n".join(
+            [*shown, *([f"... and {more} more"] if more else [])]
+        )
+    return tags
+
+
+def _changed_files(status: str) -> list[str]:
+    """The paths in `git status --porcelain -z` output: "XY path" entries, a
+    rename or copy followed by an entry holding its old path."""
+    entries = iter(status.split("\0"))
+    changed = []
+    for entry in entries:
+        if not entry:
+            continue
+        changed.append(entry[len("XY ") :])
+        if entry[0] in "RC":
+            next(entries, None)
+    return changed
+
+
+def notebook_path() -> str | None:
+    """The notebook this process runs, when its front end says which."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None and shell.user_ns.get("__vsc_ipynb_file__"):
+        return str(shell.user_ns["__vsc_ipynb_file__"])
+    return os.environ.get("JPY_SESSION_NAME") or None
+
+
+def tag_every_run(tags: dict[str, str]) -> None:
+    """Have MLflow add ``tags`` to every run started in this process from now on.
+
+    MLflow reads the variable MLFLOW_RUN_CONTEXT (a JSON object of tags) each
+    time it starts a run, whoever starts it. Tags already in it are kept.
+    """
+    current = json.loads(os.environ.get("MLFLOW_RUN_CONTEXT") or "{}")
+    os.environ["MLFLOW_RUN_CONTEXT"] = json.dumps({**current, **tags})
+
+
+def is_tracking_server(uri: str | None) -> bool:
+    """True when ``uri`` names an MLflow tracking server rather than a local store."""
+    return (uri or "").startswith(("http://", "https://"))
+
+
+def without_password(uri: str) -> str:
+    """``uri`` fit to print: a password written into it becomes ``***``."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def project_root() -> str:
+    """The project's root folder, found the way Kedro finds it.
+
+    Kedro walks up from the working directory to the folder holding
+    pyproject.toml; a packaged project run from a deployment folder has none,
+    and then that folder is the root. Used in mlflow.yml as ``${project_root:}``
+    so that the tracking store does not move with the working directory (a
+    notebook kernel runs in notebooks/).
+    """
+    return (find_kedro_project(Path.cwd()) or Path.cwd()).resolve().as_posix()
+
+
+def local_artifact_location() -> str | None:
+    """mlartifacts/ at the project root, unless MLFLOW_TRACKING_URI names a
+    tracking server: an experiment created there must keep its artifacts on
+    the server's side, not in a folder of whoever happened to create it."""
+    if is_tracking_server(os.environ.get("MLFLOW_TRACKING_URI")):
+        return None
+    return f"{project_root()}/mlartifacts"
