@@ -310,6 +310,30 @@ def test_training_run_uses_the_tuned_hyperparameters(executed):
     }
 
 
+def test_tuning_and_training_runs_record_the_same_training_rows(executed):
+    (tuning,) = [r for r in executed.runs if r.info.run_name == "tuning"]
+    (training,) = [r for r in executed.runs if r.info.run_name == "training"]
+    digests = []
+    for run in (tuning, training):
+        (x_train,) = [
+            i for i in run.inputs.dataset_inputs if i.dataset.name == "X_train"
+        ]
+        assert {(t.key, t.value) for t in x_train.tags} == {
+            ("mlflow.data.context", "training")
+        }
+        digests.append(x_train.dataset.digest)
+    assert digests[0] == digests[1]
+    said = [
+        text
+        for _, text in cell_texts(executed.notebooks[NOTEBOOKS[1]])
+        if "saw 'X_train'" in text
+    ]
+    assert said == [
+        f"Same data: runs 'tuning' and 'training' both saw 'X_train' with "
+        f"digest {digests[0]}.\n"
+    ]
+
+
 @pytest.mark.parametrize("folder", [".", "notebooks"])
 def test_kedro_ipython_loads_project_and_profile(fresh, folder):
     code = (
