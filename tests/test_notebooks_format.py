@@ -39,11 +39,13 @@ def test_notebook_is_valid_and_has_no_outputs(path):
             assert cell.execution_count is None, cell.id
 
 
-# The one place a notebook names the package: notebook 2 imports the tuning
-# code of the training pipeline as a user would write it.
-TUNING_IMPORT = (
-    "from {{ cookiecutter.python_package }}.pipelines.training.tuning import ("
-)
+# The only places a notebook names the package: notebook 2 imports the
+# project's lineage helpers and the training pipeline's tuning code, as a user
+# would write it.
+IMPORTS = [
+    "from {{ cookiecutter.python_package }}.lineage import compare_inputs, record_input",
+    "from {{ cookiecutter.python_package }}.pipelines.training.tuning import (",
+]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
@@ -54,18 +56,20 @@ def test_notebook_loads_the_project_first(path):
     assert notebook.cells[0].cell_type == "markdown"
 
 
-def test_only_the_tuning_import_is_rendered(tmp_path):
+def test_only_the_package_imports_are_rendered(tmp_path):
     """Notebook 1 is copied as it is (cookiecutter.json): a literal ``{{`` in a
-    cell stays safe. Notebook 2 is rendered for its import alone."""
+    cell stays safe. Notebook 2 is rendered for its imports alone."""
     first, second = (path.read_text() for path in NOTEBOOKS)
     assert not JINJA.search(first)
-    assert [match.start() for match in JINJA.finditer(second)] == [
-        second.index("{{ cookiecutter.python_package }}"),
-        second.index("cookiecutter.python_package }}"),
+    lines = [
+        line
+        for cell in nbformat.reads(second, as_version=4).cells
+        for line in cell.source.splitlines()
+        if JINJA.search(line)
     ]
-    assert TUNING_IMPORT in "".join(
-        cell.source for cell in nbformat.reads(second, as_version=4).cells
-    )
+    assert lines == IMPORTS
+    # Each import line holds one {{ ... }}: nothing else is Jinja.
+    assert len(JINJA.findall(second)) == 2 * len(IMPORTS)
     for answers, package in (({}, DEFAULT_PACKAGE), ({"python_package": "zz"}, "zz")):
         baked = bake(tmp_path / package, **answers) / "notebooks"
         assert (baked / NOTEBOOKS[0].name).read_text() == first
@@ -77,7 +81,10 @@ def test_only_the_tuning_import_is_rendered(tmp_path):
             for line in cell.source.splitlines()
             if package in line
         ]
-        assert imports == [f"from {package}.pipelines.training.tuning import ("]
+        assert imports == [
+            line.replace("{{ cookiecutter.python_package }}", package)
+            for line in IMPORTS
+        ]
         assert rendered == nbformat.reads(
             second.replace("{{ cookiecutter.python_package }}", package), as_version=4
         )
