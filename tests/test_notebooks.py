@@ -439,3 +439,73 @@ def test_kedro_kernel_uses_the_profile(fresh, kernel_env, tmp_path):
     assert f"PROFILE {fresh.path / '.ipython' / 'profile_default'}" in text
     # Printed after the first cell: a kernel shows nothing printed at startup.
     assert REPORT.search(text)["uri"] == store_uri(fresh)
+
+
+INTERRUPTED_AND_NESTED = [
+    "%load_ext kedro.ipython",
+    # Autolog on, then a pipeline run interrupted inside a node (Ctrl-C).
+    """
+import mlflow
+import pandas
+
+mlflow.sklearn.autolog(log_models=False, log_datasets=False, silent=True)
+read_csv = pandas.read_csv
+
+
+def interrupt(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+pandas.read_csv = interrupt
+try:
+    session.run(pipeline_names=["preprocessing"])
+except KeyboardInterrupt:
+    interrupted = mlflow.last_active_run().info.run_id
+    """,
+    # conf/local/mlflow.yml asks for nested runs: kedro-mlflow alone would
+    # leave the finished run active.
+    """
+pandas.read_csv = read_csv
+%reload_kedro
+session.run(pipeline_names=["preprocessing"])
+    """,
+    """
+import json
+from mlflow.utils.autologging_utils import autologging_is_disabled
+
+print("RESULT", json.dumps({
+    "interrupted": mlflow.get_run(interrupted).info.status,
+    "nested_run": mlflow.last_active_run().info.status,
+    "active": mlflow.active_run() is not None,
+    "autolog_on": not autologging_is_disabled("sklearn"),
+}))
+    """,
+]
+
+
+def test_interrupted_and_nested_pipeline_runs_leave_nothing_active(
+    fresh, kernel_env, tmp_path
+):
+    nested = Project(path=tmp_path / fresh.path.name, venv=fresh.venv)
+    shutil.copytree(fresh.path, nested.path)
+    (nested.path / "conf" / "local" / "mlflow.yml").write_text(
+        "tracking:\n  run:\n    nested: true\n"
+    )
+    notebook = execute(
+        nested,
+        notebook_of_cells(*INTERRUPTED_AND_NESTED),
+        tmp_path / "interrupted.ipynb",
+        kernel_env,
+    )
+    (line,) = [
+        line
+        for _, text in cell_texts(notebook)
+        for line in text.splitlines()
+        if line.startswith("RESULT")
+    ]
+    assert json.loads(line.removeprefix("RESULT ")) == {
+        "interrupted": "KILLED",
+        "nested_run": "FINISHED",
+        "active": False,
+        "autolog_on": True,
+    }

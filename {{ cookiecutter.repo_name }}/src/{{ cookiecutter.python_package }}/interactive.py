@@ -27,7 +27,6 @@ autologging.
 
 from __future__ import annotations
 
-import sys
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -35,25 +34,17 @@ import mlflow
 from kedro.framework.hooks import hook_impl
 from mlflow.utils.autologging_utils import disable_autologging
 
-from .tracking import (
-    INTERACTIVE_TAG,
-    without_password,
-)
+from .tracking import INTERACTIVE_TAG, ipython_shell, without_password
 
 if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
 
 
-def _shell() -> Any:
-    ipython = sys.modules.get("IPython")
-    return ipython.get_ipython() if ipython is not None else None
-
-
-def end_active_runs(status: str = "FINISHED") -> list[str]:
+def end_active_runs() -> list[str]:
     """End every MLflow run still active in this process; return their ids."""
     ended: list[str] = []
     while (run := mlflow.active_run()) is not None:
-        mlflow.end_run(status)
+        mlflow.end_run()
         if run.info.run_id not in ended:
             ended.append(run.info.run_id)
     return ended
@@ -89,7 +80,7 @@ class InteractiveHooks:
 
     @hook_impl(tryfirst=True)
     def after_context_created(self, context: KedroContext) -> None:
-        shell = _shell()
+        shell = ipython_shell()
         if shell is None:
             return
         ended = end_active_runs()
@@ -126,7 +117,7 @@ class InteractiveHooks:
         self._pipeline_running = True
         active = mlflow.active_run()
         self._active_before_run = active.info.run_id if active else None
-        shell = _shell()
+        shell = ipython_shell()
         if shell is None:
             return
         if self._report_is_for_a_run:
@@ -144,7 +135,7 @@ class InteractiveHooks:
         self._finish("FAILED")
 
     def _after_cell(self, result: Any) -> None:
-        _shell().events.unregister("post_run_cell", self._after_cell)
+        ipython_shell().events.unregister("post_run_cell", self._after_cell)
         if self._pipeline_running:  # the cell ended inside the pipeline run
             self._finish("KILLED")
 

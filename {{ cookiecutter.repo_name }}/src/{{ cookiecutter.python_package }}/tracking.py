@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from kedro.utils import find_kedro_project
@@ -28,11 +29,17 @@ ENV_TAG = "kedro.env"
 MAX_CHANGED_FILES = 20
 
 
+def ipython_shell() -> Any:
+    """The IPython shell running this process, or None (`kedro run`, a script)."""
+    # Looked up, not imported: a process that never imported IPython is not in it.
+    ipython = sys.modules.get("IPython")
+    return ipython.get_ipython() if ipython is not None else None
+
+
 def frontend() -> str | None:
     """Where this process runs: "notebook" in a Jupyter kernel (Jupyter, VS
     Code, nbconvert), "ipython" in a terminal, None outside IPython."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
+    shell = ipython_shell()
     if shell is None:
         return None
     return "notebook" if type(shell).__name__ == "ZMQInteractiveShell" else "ipython"

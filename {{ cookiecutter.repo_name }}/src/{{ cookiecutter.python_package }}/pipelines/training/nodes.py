@@ -78,7 +78,7 @@ def build_model(
 ) -> Pipeline:
     """Imputation, encoding and a random forest as one unfitted pipeline.
 
-    Shared by ``train_model`` and the tuning search (interactive.py), so that
+    Shared by ``train_model`` and the tuning search (tuning.py), so that
     the search tunes exactly the model the pipeline trains.
 
     Args:
