@@ -49,7 +49,11 @@ logging.getLogger("mlflow.pyfunc").addFilter(
 # plugin's auto-registration must then be switched off, or every run is
 # tracked twice: Kedro matches this tuple against the *distribution* name,
 # "kedro_mlflow" with an underscore ("kedro-mlflow" silently matches nothing).
-DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)
+# kedro-viz's hooks (matched here by "kedro-viz", its distribution name) would
+# write dataset statistics and run events into .viz/ on every run, and warn on
+# every partial run (`kedro run --nodes ...`, a filtered `session.run(...)`).
+# `kedro viz run` and `kedro viz build` show the pipelines without them.
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow", "kedro-viz")
 
 # Hooks run last-in, first-out: MlflowHook opens the run before ProjectHooks
 # tags it (see hooks.py).
