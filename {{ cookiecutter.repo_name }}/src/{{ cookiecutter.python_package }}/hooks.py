@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -25,6 +26,32 @@ def in_ipython() -> bool:
     """True inside `kedro ipython`, `kedro jupyter` or any IPython kernel."""
     ipython = sys.modules.get("IPython")
     return ipython is not None and ipython.get_ipython() is not None
+
+
+# What `session.run(...)` logs at INFO for each dataset loaded or saved, each
+# node run and each input kedro-mlflow packs into the model: dozens of lines.
+PER_STEP_LOGGERS = (
+    "kedro.io",
+    "kedro.pipeline",
+    "kedro.runner",
+    "kedro.validation",
+    "kedro_mlflow.mlflow",
+)
+
+
+def quiet_pipeline_logs_in_notebooks() -> None:
+    """Let a notebook cell show results, warnings and errors, not a log line
+    per dataset and node.
+
+    Called in IPython only, so `kedro run` prints as before. The loggers keep
+    passing on warnings and errors. Only loggers nobody has set a level for
+    are changed: a level from conf/logging.yml, or from
+    ``logging.getLogger("kedro.io").setLevel("INFO")`` in a cell, wins.
+    """
+    for name in PER_STEP_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
 
 
 def run_tags(project_path: str | Path) -> dict[str, str]:
@@ -145,6 +172,7 @@ class ProjectHooks:
     def after_context_created(self, context: KedroContext) -> None:
         if in_ipython():
             run_ipython_startup(context.project_path)
+            quiet_pipeline_logs_in_notebooks()
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
