@@ -34,5 +34,5 @@ The project is in $project
 Runs are recorded in $project/mlflow.db, artifacts in $project/mlartifacts/.
 Browse them:
   cd $project && $demo/.venv/bin/kedro mlflow ui
-then open http://127.0.0.1:5000/#/experiments/1/runs?workflowType=machine_learning
+and open http://127.0.0.1:5000/#/experiments/1/runs?workflowType=machine_learning (the runs of customer_churn)
 MSG
