@@ -33,5 +33,6 @@ cat <<MSG
 The project is in $project
 Runs are recorded in $project/mlflow.db, artifacts in $project/mlartifacts/.
 Browse them:
-  cd $project && $demo/.venv/bin/kedro mlflow ui    # then open http://127.0.0.1:5000
+  cd $project && $demo/.venv/bin/kedro mlflow ui
+and open http://127.0.0.1:5000/#/experiments/1/runs?workflowType=machine_learning (the runs of customer_churn)
 MSG

@@ -276,7 +276,12 @@ def test_requirements_repeat_the_runtime_dependencies(tmp_path):
         if line.strip() and not line.startswith("#")
     }
     assert set(runtime) <= requirements
-    for pin in ("kedro>=1.7,<2", "kedro-mlflow>=2.0.3,<3", "mlflow>=3.13,<4"):
+    for pin in (
+        "kedro>=1.7,<2",
+        "kedro-mlflow>=2.0.3,<3",
+        "mlflow>=3.13,<4",
+        "kedro-viz>=12.5,<13",
+    ):
         assert pin in requirements
 
 
@@ -292,6 +297,7 @@ def test_gitignore_keeps_stores_and_secrets_out(tmp_path):
         "data/02_intermediate/preprocessed_customers.parquet",
         "data/08_reporting/roc_curve.png",
         "notebooks/.ipynb_checkpoints/x.ipynb",
+        ".viz/stats.json",
         ".ipython/profile_default/history.sqlite",
         ".ipython/profile_default/security/kernel.json",
     ]

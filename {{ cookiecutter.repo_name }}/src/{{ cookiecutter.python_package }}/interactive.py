@@ -18,6 +18,8 @@ same, whichever way it started:
 - No run is left active after ``session.run``: a run the pipeline left open
   (kedro-mlflow's ``tracking.run.nested: true`` does) is ended, as KILLED
   when the pipeline was interrupted.
+- Cells show results, warnings and errors, not Kedro's INFO line per
+  dataset and node (``quiet_pipeline_logs``); `kedro run` prints them as before.
 - Runs are tagged as interactive, like every run of the project (see
   ``tracking.run_tags``, exported by ``hooks.ProjectHooks``).
 
@@ -27,6 +29,7 @@ autologging.
 
 from __future__ import annotations
 
+import logging
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +66,32 @@ def report(context: KedroContext) -> str | None:
     )
 
 
+# What `session.run(...)` logs at INFO for each dataset loaded or saved, each
+# node run and each input kedro-mlflow packs into the model: dozens of lines.
+PER_STEP_LOGGERS = (
+    "kedro.io",
+    "kedro.pipeline",
+    "kedro.runner",
+    "kedro.validation",
+    "kedro_mlflow.mlflow",
+)
+
+
+def quiet_pipeline_logs() -> None:
+    """Let a notebook cell show results, warnings and errors, not a log line
+    per dataset and node.
+
+    Called in IPython only, so `kedro run` prints as before. The loggers keep
+    passing on warnings and errors. Only loggers nobody has set a level for
+    are changed: a level from conf/logging.yml, or from
+    ``logging.getLogger("kedro.io").setLevel("INFO")`` in a cell, wins.
+    """
+    for name in PER_STEP_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
+
+
 class InteractiveHooks:
     """The MLflow behaviour of an interactive session (see the module's docstring).
 
@@ -83,6 +112,7 @@ class InteractiveHooks:
         shell = ipython_shell()
         if shell is None:
             return
+        quiet_pipeline_logs()
         ended = end_active_runs()
         if ended:
             print(f"Ended the MLflow run(s) left active: {', '.join(ended)}")  # noqa: T201

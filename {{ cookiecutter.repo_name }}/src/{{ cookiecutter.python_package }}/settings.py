@@ -21,7 +21,11 @@ from {{ cookiecutter.python_package }}.tracking import local_artifact_location, 
 # plugin's auto-registration must then be switched off, or every run is
 # tracked twice: Kedro matches this tuple against the *distribution* name,
 # "kedro_mlflow" with an underscore ("kedro-mlflow" silently matches nothing).
-DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)
+# kedro-viz's hooks (matched here by "kedro-viz", its distribution name) would
+# write dataset statistics and run events into .viz/ on every run, and warn on
+# every partial run (`kedro run --nodes ...`, a filtered `session.run(...)`).
+# `kedro viz run` and `kedro viz build` show the pipelines without them.
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow", "kedro-viz")
 
 # ProjectHooks tags every run (see tracking.py); InteractiveHooks gives IPython
 # and notebook sessions their MLflow behaviour (see interactive.py), and does

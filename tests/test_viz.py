@@ -1,0 +1,89 @@
+"""Slow tier: kedro-viz shows every pipeline of the baked project, the
+inference pipeline that kedro-mlflow's pipeline_ml_factory logs included."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.request
+
+import pytest
+from conftest import Project
+from test_model import free_port, stop
+
+pytestmark = pytest.mark.slow
+
+# Each registered pipeline and the names of its nodes, as Kedro loads them.
+REGISTRY = """
+import json
+from pathlib import Path
+from kedro.framework.startup import bootstrap_project
+bootstrap_project(Path.cwd())
+from kedro.framework.project import pipelines
+print(json.dumps({name: sorted(n.name for n in p.nodes) for name, p in pipelines.items()}))
+"""
+
+
+def task_names(graph: dict) -> list[str]:
+    return sorted(node["name"] for node in graph["nodes"] if node["type"] == "task")
+
+
+@pytest.fixture
+def viz_project(project, tmp_path) -> Project:
+    """A copy of the baked project: `kedro viz build` writes build/ into it."""
+    copy = tmp_path / project.path.name
+    shutil.copytree(project.path, copy, ignore=shutil.ignore_patterns(".git"))
+    return Project(path=copy, venv=project.venv)
+
+
+@pytest.fixture
+def registry(viz_project) -> dict[str, list[str]]:
+    registry = json.loads(viz_project.python(REGISTRY).stdout.splitlines()[-1])
+    assert {"__default__", "preprocessing", "training", "inference"} <= set(registry)
+    return registry
+
+
+def test_kedro_viz_build_shows_every_pipeline_and_its_nodes(viz_project, registry):
+    viz_project.run("kedro", "viz", "build")
+    api = viz_project.path / "build" / "api"
+    main = json.loads((api / "main").read_text())
+    assert sorted(p["id"] for p in main["pipelines"]) == sorted(registry)
+    for name, nodes in registry.items():
+        graph = json.loads((api / "pipelines" / name).read_text())
+        assert task_names(graph) == nodes, name
+    # Its hooks are switched off in settings.py: nothing written at the root.
+    assert not (viz_project.path / ".viz").exists()
+
+
+def test_kedro_viz_run_serves_the_pipelines(viz_project, registry, tmp_path):
+    port = free_port()
+    log = tmp_path / "viz.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [
+                str(viz_project.bin / "kedro"), "viz", "run", "--no-browser",
+                "--host", "127.0.0.1", "--port", str(port),
+            ],
+            cwd=viz_project.path,
+            env=viz_project.env(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert server.poll() is None, log.read_text()
+            try:
+                url = f"http://127.0.0.1:{port}/api/pipelines/inference"
+                with urllib.request.urlopen(url, timeout=30) as response:
+                    graph = json.loads(response.read())
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(1)
+        assert task_names(graph) == registry["inference"]
+    finally:
+        stop(server)
