@@ -17,6 +17,7 @@ ADOPTED_MODULES = (
     "hooks.py",
     "interactive.py",
     "tracking.py",
+    "lineage.py",
     "notices.py",
     "config_loader.py",
     "cli.py",
