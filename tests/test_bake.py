@@ -75,6 +75,7 @@ src/{pkg}/config_loader.py
 src/{pkg}/datasets.py
 src/{pkg}/hooks.py
 src/{pkg}/interactive.py
+src/{pkg}/lineage.py
 src/{pkg}/notices.py
 src/{pkg}/pipeline_registry.py
 src/{pkg}/settings.py
