@@ -81,7 +81,7 @@ def repo_name_problem(name: str) -> str | None:
             f"repo_name {name!r} is not a usable folder name: start with a letter "
             "or digit, then use only letters, digits, '.', '_' and '-'"
         )
-    if name.split(".")[0].lower() in WINDOWS_RESERVED:
+    if name.split(".", maxsplit=1)[0].lower() in WINDOWS_RESERVED:
         return f"repo_name {name!r} is a reserved device name on Windows"
     if len(name) > 100:  # noqa: PLR2004
         return f"repo_name {name!r} is longer than 100 characters"
