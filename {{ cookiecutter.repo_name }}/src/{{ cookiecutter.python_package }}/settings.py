@@ -11,6 +11,7 @@ from omegaconf.resolvers import oc
 
 from {{ cookiecutter.python_package }}.config_loader import ProjectConfigLoader
 from {{ cookiecutter.python_package }}.hooks import ProjectHooks, TrackingServerHooks
+from {{ cookiecutter.python_package }}.run_status import RunStatusHooks
 
 # Notices that today's releases print on every run, that a user can do
 # nothing about, are silenced by their exact text; every other warning shows.
@@ -55,7 +56,8 @@ DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)
 # tags it (see hooks.py).
 # TrackingServerHooks wraps kedro-mlflow's connection to the tracking server,
 # wherever it stands in this tuple.
-HOOKS = (ProjectHooks(), TrackingServerHooks(), MlflowHook())
+# RunStatusHooks records an interrupted run KILLED (see run_status.py).
+HOOKS = (RunStatusHooks(), ProjectHooks(), TrackingServerHooks(), MlflowHook())
 
 
 def project_root() -> str:
@@ -71,11 +73,17 @@ def project_root() -> str:
 
 
 def local_artifact_location() -> str | None:
-    """mlartifacts/ at the project root, unless MLFLOW_TRACKING_URI names a
+    """mlartifacts/ beside the SQLite store: at the project root by default,
+    beside the file MLFLOW_TRACKING_URI names when it is another SQLite file
+    (e.g. a test's throwaway store). None when MLFLOW_TRACKING_URI names a
     tracking server: an experiment created there must keep its artifacts on
     the server's side, not in a folder of whoever happened to create it."""
-    if os.environ.get("MLFLOW_TRACKING_URI", "").startswith(("http:", "https:")):
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+    if uri.startswith(("http:", "https:")):
         return None
+    if uri.startswith("sqlite:///"):
+        database = Path(uri.removeprefix("sqlite:///").partition("?")[0])
+        return f"{database.resolve().parent.as_posix()}/mlartifacts"
     return f"{project_root()}/mlartifacts"
 
 
