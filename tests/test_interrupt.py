@@ -51,8 +51,10 @@ def wait_for_slow_node(project: Project, alive, timeout: float = 300) -> str:
         if (project.path / "mlflow.db").exists():
             client = client_of(project)
             experiment = client.get_experiment_by_name(DEFAULT_PACKAGE)
-            runs = [] if experiment is None else client.search_runs(
-                [experiment.experiment_id]
+            runs = (
+                []
+                if experiment is None
+                else client.search_runs([experiment.experiment_id])
             )
             for run in runs:
                 trees = run.data.params.get("hyperparameters.n_estimators")
@@ -173,9 +175,7 @@ finally:
 """
 
 
-def test_interrupting_session_run_in_a_kernel_records_the_run_killed(
-    fresh, tmp_path
-):
+def test_interrupting_session_run_in_a_kernel_records_the_run_killed(fresh, tmp_path):
     # Empty IPython and Jupyter folders: no profile or kernel of the machine's.
     folders = {
         name: tmp_path / name.lower()
