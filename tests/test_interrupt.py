@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import mlflow
 import pytest
@@ -43,12 +44,14 @@ def client_of(project: Project) -> mlflow.MlflowClient:
     return mlflow.MlflowClient(uri, uri)
 
 
-def wait_for_slow_node(project: Project, alive, timeout: float = 300) -> str:
+def wait_for_slow_node(project: Project, alive, log: Path, timeout: float = 300) -> str:
     """The id of the RUNNING run once the slow training node has started."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert alive(), "the run ended before the slow node started"
-        if (project.path / "mlflow.db").exists():
+        # Only once kedro-mlflow has started the run: opening the store while
+        # the run creates it would race MLflow's own creation of its tables.
+        if "has started" in log.read_text():
             client = client_of(project)
             experiment = client.get_experiment_by_name(DEFAULT_PACKAGE)
             runs = (
@@ -89,13 +92,13 @@ def test_signal_during_a_node_records_the_run_killed(fresh, tmp_path, signum, to
         process = subprocess.Popen(
             [str(fresh.bin / "kedro"), "run", "--params", SLOW_PARAMS],
             cwd=fresh.path,
-            env=fresh.env(),
+            env=fresh.env(PYTHONUNBUFFERED="1"),
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:
-        run_id = wait_for_slow_node(fresh, lambda: process.poll() is None)
+        run_id = wait_for_slow_node(fresh, lambda: process.poll() is None, log)
         if to_group:
             os.killpg(process.pid, signum)
         else:
@@ -140,6 +143,8 @@ try:
         assert reply["content"]["status"] == "ok", reply["content"]
         return "".join(printed)
 
+    # Loading the project creates the store (kedro-mlflow sets the experiment),
+    # so polling it below cannot race MLflow's creation of its tables.
     run("%load_ext kedro.ipython")
     run(f'%reload_kedro --params "hyperparameters.n_estimators={slow_trees}"')
     msg_id = kernel.execute("session.run()")
