@@ -88,6 +88,10 @@ def assert_killed_without_model(project: Project, run_id: str) -> None:
 )
 def test_signal_during_a_node_records_the_run_killed(fresh, tmp_path, signum, to_group):
     log = tmp_path / "run.log"
+    # As from a terminal, Ctrl-C must not be ignored, whatever started these
+    # tests (a shell ignores it in the commands it runs in the background, and
+    # a child inherits that): a handled signal is reset to its default in it.
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     with log.open("w") as output:
         process = subprocess.Popen(
             [str(fresh.bin / "kedro"), "run", "--params", SLOW_PARAMS],
@@ -97,6 +101,7 @@ def test_signal_during_a_node_records_the_run_killed(fresh, tmp_path, signum, to
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    signal.signal(signal.SIGINT, handler)
     try:
         run_id = wait_for_slow_node(fresh, lambda: process.poll() is None, log)
         if to_group:
