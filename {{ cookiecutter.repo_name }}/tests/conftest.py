@@ -5,6 +5,7 @@ it: a test cannot depend on the runs you made, nor add to them."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import mlflow
 import pytest
@@ -14,7 +15,7 @@ DEFAULT_EXPERIMENT_ID = "0"
 
 
 @pytest.fixture(autouse=True)
-def mlflow_store(tmp_path, monkeypatch) -> str:
+def mlflow_store(tmp_path, monkeypatch) -> Iterator[str]:
     """A temporary tracking store and model registry, for this test only.
 
     Set through the environment, as a user would: mlflow.yml reads

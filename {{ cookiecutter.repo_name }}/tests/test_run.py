@@ -39,3 +39,6 @@ def test_default_pipeline_is_tracked(mlflow_store):
     assert predictions["churn_probability"].between(0, 1).all()
     plots = [a.path for a in client.list_artifacts(run.info.run_id, "plots")]
     assert plots == ["plots/roc_curve.png"]
+    # Beside the test's store, not in the project's mlartifacts/.
+    store_folder = Path(mlflow_store.removeprefix("sqlite:///")).parent
+    assert store_folder.as_posix() in run.info.artifact_uri
