@@ -28,11 +28,15 @@ for run in client.search_runs([experiment.experiment_id]):
     metrics = ", ".join(f"{k}={v:.3f}" for k, v in sorted(run.data.metrics.items()))
     print(f"run {run.info.run_name!r} {run.info.status}: {metrics}")
 PY
+# kedro-mlflow starts `mlflow` from PATH: the command activates the venv, so
+# that it works pasted into a new shell; paths are quoted for that shell.
+ui="cd $(printf %q "$project") && . $(printf %q "$demo/.venv/bin/activate") && kedro mlflow ui"
 cat <<MSG
 
 The project is in $project
 Runs are recorded in $project/mlflow.db, artifacts in $project/mlartifacts/.
-Browse them:
-  cd $project && $demo/.venv/bin/kedro mlflow ui
-and open http://127.0.0.1:5000/#/experiments/1/runs?workflowType=machine_learning (the runs of customer_churn)
+Browse them in the MLflow UI: start it, in any shell, with the command below,
+then open http://127.0.0.1:5000/#/experiments/1/runs?workflowType=machine_learning
+(the runs of customer_churn):
+  $ui
 MSG

@@ -70,13 +70,18 @@ class Project:
         return self.venv / "bin"
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+        # As on a user's machine: no PYTHON* variable of the developer's shell
+        # (PYTHONWARNINGS=default or PYTHONDEVMODE=1 show warnings a user never
+        # sees, PYTHONPATH injects code, PYTHONDONTWRITEBYTECODE slows every
+        # run), no MLFLOW_* variable (it would move the store).
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("MLFLOW_", "PYTHON"))
+        }
         env.update(QUIET_ENV)
         env["PATH"] = f"{self.bin}{os.pathsep}{env['PATH']}"
         env["VIRTUAL_ENV"] = str(self.venv)
-        # As on a user's machine: Python may cache bytecode, nothing is injected.
-        env.pop("PYTHONPATH", None)
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
         env.update(extra)
         return env
 

@@ -18,6 +18,7 @@ ADOPTED_MODULES = (
     "interactive.py",
     "tracking.py",
     "lineage.py",
+    "run_status.py",
     "notices.py",
     "config_loader.py",
     "cli.py",

@@ -78,6 +78,7 @@ src/{pkg}/interactive.py
 src/{pkg}/lineage.py
 src/{pkg}/notices.py
 src/{pkg}/pipeline_registry.py
+src/{pkg}/run_status.py
 src/{pkg}/settings.py
 src/{pkg}/tracking.py
 src/{pkg}/pipelines/__init__.py
@@ -94,6 +95,7 @@ src/{pkg}/pipelines/training/pipeline.py
 src/{pkg}/pipelines/training/tuning.py
 scripts/promote.py
 tests/__init__.py
+tests/conftest.py
 tests/test_datasets.py
 tests/test_tracking.py
 tests/test_run.py
@@ -240,8 +242,9 @@ def test_mlflow_tracking_uri_in_the_environment_wins(tmp_path):
     (config,) = resolve_mlflow_yml(project, project, MLFLOW_TRACKING_URI=elsewhere)
     assert config["server"]["mlflow_tracking_uri"] == elsewhere
     experiment = config["tracking"]["experiment"]
+    # Artifacts beside that store, not in the project's mlartifacts/.
     assert experiment["create_experiment_kwargs"]["artifact_location"] == (
-        f"{project.resolve().as_posix()}/mlartifacts"
+        f"{tmp_path.resolve().as_posix()}/mlartifacts"
     )
 
 

@@ -1,4 +1,5 @@
-"""Tests of the project's own dataset types, against a throwaway MLflow store."""
+"""Tests of the project's own dataset types, against the test's throwaway
+MLflow store (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,9 @@ from {{ cookiecutter.python_package }}.datasets import RegisteredModelDataset
 
 
 @pytest.fixture
-def registry(tmp_path):
-    """An empty MLflow tracking store and model registry."""
-    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
-    uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    yield mlflow.MlflowClient(uri, uri)
-    mlflow.set_tracking_uri(previous[0])
-    mlflow.set_registry_uri(previous[1])
+def registry(mlflow_store):
+    """The test's empty MLflow tracking store and model registry."""
+    return mlflow.MlflowClient(mlflow_store, mlflow_store)
 
 
 def test_loading_before_training_says_to_train_first(registry):

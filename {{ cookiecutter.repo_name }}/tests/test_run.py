@@ -1,11 +1,10 @@
-"""Run the whole default pipeline in a KedroSession, tracked in a throwaway
-MLflow store, and check what MLflow recorded."""
+"""Run the whole default pipeline in a KedroSession, tracked in the test's
+throwaway MLflow store (tests/conftest.py), and check what MLflow recorded."""
 
 from pathlib import Path
 
 import mlflow
 import pandas as pd
-import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
@@ -13,21 +12,13 @@ PROJECT_PATH = Path(__file__).resolve().parents[1]
 EXPERIMENT = "{{ cookiecutter.python_package }}"
 
 
-@pytest.fixture
-def tracking_uri(tmp_path, monkeypatch):
-    """Send this test's runs to a temporary store, not the project's mlflow.db."""
-    uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    return uri
-
-
-def test_default_pipeline_is_tracked(tracking_uri):
+def test_default_pipeline_is_tracked(mlflow_store):
     bootstrap_project(PROJECT_PATH)
     with KedroSession.create(project_path=PROJECT_PATH) as session:
         session.run()
 
     assert mlflow.active_run() is None  # the run was closed
-    client = mlflow.MlflowClient(tracking_uri)
+    client = mlflow.MlflowClient(mlflow_store)
     experiment = client.get_experiment_by_name(EXPERIMENT)
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.info.status == "FINISHED"
@@ -48,3 +39,6 @@ def test_default_pipeline_is_tracked(tracking_uri):
     assert predictions["churn_probability"].between(0, 1).all()
     plots = [a.path for a in client.list_artifacts(run.info.run_id, "plots")]
     assert plots == ["plots/roc_curve.png"]
+    # Beside the test's store, not in the project's mlartifacts/.
+    store_folder = Path(mlflow_store.removeprefix("sqlite:///")).parent
+    assert store_folder.as_posix() in run.info.artifact_uri

@@ -13,6 +13,7 @@ from {{ cookiecutter.python_package }}.config_loader import ProjectConfigLoader
 from {{ cookiecutter.python_package }}.hooks import ProjectHooks, TrackingServerHooks
 from {{ cookiecutter.python_package }}.interactive import InteractiveHooks
 from {{ cookiecutter.python_package }}.lineage import LineageHooks
+from {{ cookiecutter.python_package }}.run_status import RunStatusHooks
 from {{ cookiecutter.python_package }}.tracking import local_artifact_location, project_root
 
 # kedro-mlflow registers its own MlflowHook through an entry point. We register
@@ -27,14 +28,18 @@ from {{ cookiecutter.python_package }}.tracking import local_artifact_location, 
 # `kedro viz run` and `kedro viz build` show the pipelines without them.
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow", "kedro-viz")
 
-# ProjectHooks tags every run (see tracking.py); InteractiveHooks gives IPython
-# and notebook sessions their MLflow behaviour (see interactive.py), and does
-# nothing in `kedro run`; TrackingServerHooks turns an unusable tracking server
-# into one clear error.
-# LineageHooks records the data each run used (see lineage.py).
+# Kedro calls hooks last-in, first-out: MlflowHook, last here, opens a
+# pipeline's MLflow run first; the hooks before it then find that run.
+# - ProjectHooks tags every run (see tracking.py);
+# - LineageHooks records the data each run used (see lineage.py);
+# - RunStatusHooks records an interrupted run KILLED (see run_status.py);
+# - InteractiveHooks gives IPython and notebook sessions their MLflow
+#   behaviour (see interactive.py), and only keeps autolog out of `kedro run`;
+# - TrackingServerHooks turns an unusable tracking server into one clear error.
 HOOKS = (
     ProjectHooks(),
     LineageHooks(),
+    RunStatusHooks(),
     InteractiveHooks(),
     TrackingServerHooks(),
     MlflowHook(),

@@ -165,9 +165,15 @@ def project_root() -> str:
 
 
 def local_artifact_location() -> str | None:
-    """mlartifacts/ at the project root, unless MLFLOW_TRACKING_URI names a
+    """mlartifacts/ beside the SQLite store: at the project root by default,
+    beside the file MLFLOW_TRACKING_URI names when it is another SQLite file
+    (e.g. a test's throwaway store). None when MLFLOW_TRACKING_URI names a
     tracking server: an experiment created there must keep its artifacts on
     the server's side, not in a folder of whoever happened to create it."""
-    if is_tracking_server(os.environ.get("MLFLOW_TRACKING_URI")):
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+    if is_tracking_server(uri):
         return None
+    if uri.startswith("sqlite:///"):
+        database = Path(uri.removeprefix("sqlite:///").partition("?")[0])
+        return f"{database.resolve().parent.as_posix()}/mlartifacts"
     return f"{project_root()}/mlartifacts"

@@ -1,0 +1,83 @@
+"""Slow tier: scripts/demo.sh, as the README's first command, and the MLflow UI
+command it prints last, pasted into a new shell."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+from conftest import QUIET_ENV, TEMPLATE_DIR
+
+pytestmark = pytest.mark.slow
+
+UI_START_SECONDS = 180
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def answers(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except OSError:
+        return None
+
+
+def test_demo_prints_a_ui_command_that_works_in_a_new_shell(tmp_path):
+    # Quoting matters: the folder's name has a space.
+    demo = tmp_path / "my demo"
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTHON"))
+    }
+    demo_run = subprocess.run(
+        ["bash", str(TEMPLATE_DIR / "scripts" / "demo.sh"), str(demo)],
+        env={**env, **QUIET_ENV},
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert demo_run.returncode == 0, demo_run.stdout + demo_run.stderr
+    last = demo_run.stdout.strip().splitlines()[-1].strip()
+    assert last.endswith("kedro mlflow ui"), demo_run.stdout
+
+    # A new login shell knows nothing of the demo: no venv on PATH, the
+    # user's home. The UI's port is the only thing added to the command.
+    port = free_port()
+    home = tmp_path / "home"
+    home.mkdir()
+    log = tmp_path / "ui.log"
+    with log.open("w") as output:
+        ui = subprocess.Popen(
+            ["env", "-i", f"HOME={home}", "PATH=/usr/local/bin:/usr/bin:/bin",
+             "bash", "-c", f"{last} --port {port}"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, to stop it whole
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + UI_START_SECONDS
+        status = None
+        while status != 200 and time.monotonic() < deadline:
+            assert ui.poll() is None, log.read_text()
+            time.sleep(1)
+            status = answers(f"http://127.0.0.1:{port}/")
+        assert status == 200, log.read_text()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(ui.pid, sig)
+                ui.wait(timeout=15)
+                break
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
