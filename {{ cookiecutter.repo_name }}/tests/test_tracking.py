@@ -81,11 +81,13 @@ def test_run_tags_outside_ipython_name_the_code_and_env(tmp_path):
 
 def test_tags_reach_every_run_started_by_hand(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_RUN_CONTEXT", json.dumps({"team": "churn"}))
+    uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
+    experiment = mlflow.MlflowClient(uri).create_experiment("by-hand")
     previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}")
+    mlflow.set_tracking_uri(uri)
     try:
         tag_every_run({"kedro.interactive": "false"})
-        with mlflow.start_run() as run:
+        with mlflow.start_run(experiment_id=experiment) as run:
             pass
         tags = mlflow.get_run(run.info.run_id).data.tags
     finally:
