@@ -10,10 +10,7 @@ and are stopped by the test that starts them.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -24,7 +21,13 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pytest
-from conftest import DEFAULT_PACKAGE, Project, warning_lines
+from conftest import (
+    DEFAULT_PACKAGE,
+    Project,
+    free_port,
+    stop_process_group,
+    warning_lines,
+)
 from test_project import runs_in
 
 pytestmark = pytest.mark.slow
@@ -269,12 +272,6 @@ def test_mlflow_models_predict_on_a_csv_of_raw_rows(trained, tmp_path):
     assert len(predictions["predictions"]) == len(rows) == 42
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def request(url: str, body: dict | None = None) -> tuple[int, dict | str]:
     """GET (or POST `body` as JSON): the status and the decoded answer."""
     data = None if body is None else json.dumps(body).encode()
@@ -301,20 +298,6 @@ def dataframe_split(rows: pd.DataFrame) -> dict:
             "data": cells.to_numpy().tolist(),
         }
     }
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop the server's process group: SIGTERM, then SIGKILL after 15 s."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=15)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def test_mlflow_models_serve_answers_raw_rows(trained, tmp_path):
@@ -361,4 +344,4 @@ def test_mlflow_models_serve_answers_raw_rows(trained, tmp_path):
         assert "Model is missing inputs ['signup_date', " in answer["message"]
         assert request(f"{url}/ping")[0] == 200
     finally:
-        stop(server)
+        stop_process_group(server)

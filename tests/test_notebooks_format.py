@@ -7,7 +7,7 @@ import re
 
 import nbformat
 import pytest
-from conftest import DEFAULT_PACKAGE, TEMPLATE_DIR, bake, files_under
+from conftest import DEFAULT_PACKAGE, TEMPLATE_DIR, files_under
 
 TEMPLATE_PROJECT = TEMPLATE_DIR / "{{ cookiecutter.repo_name }}"
 NOTEBOOKS_DIR = TEMPLATE_PROJECT / "notebooks"
@@ -51,10 +51,10 @@ def test_notebook_loads_the_project_first_and_names_no_package(path):
     assert DEFAULT_PACKAGE not in text
 
 
-def test_profile_and_cli_are_the_same_in_every_project(tmp_path):
+def test_profile_and_cli_are_the_same_in_every_project(bake):
     """Nothing project-specific: an existing project can copy them as they are."""
-    left = bake(tmp_path / "left")
-    right = bake(tmp_path / "right", project_name="Other Name", python_package="zz")
+    left = bake()
+    right = bake(project_name="Other Name", python_package="zz")
     profile = sorted(name for name in files_under(left) if name.startswith(".ipython/"))
     assert profile == [
         ".ipython/profile_default/ipython_config.py",
