@@ -32,7 +32,9 @@ from test_project import runs_in
 
 pytestmark = pytest.mark.slow
 
-CHAMPION_URI = f"models:/{DEFAULT_PACKAGE}@champion"
+# The registered model and alias the baked README tells users to load.
+CHAMPION = "champion"
+CHAMPION_URI = f"models:/{DEFAULT_PACKAGE}@{CHAMPION}"
 RAW_FILE = Path("data", "01_raw", "customers.csv")
 PREDICTIONS_FILE = Path("data", "07_model_output", "churn_predictions.csv")
 SERVER_START_SECONDS = 180
@@ -110,7 +112,7 @@ def test_scoring_before_training_says_what_to_run(trained):
     assert (
         f"No model '{CHAMPION_URI}' in the MLflow registry at "
         f"{trained.tracking_uri}: train one with `kedro run`, then make it the "
-        "champion with `python scripts/promote.py`."
+        f"{CHAMPION} with `python scripts/promote.py`."
     ) in one_line(trained.before_training)
 
 
@@ -123,7 +125,7 @@ def test_training_logs_and_registers_one_pipeline_model(trained):
     )
     assert model.name == "churn_model"
 
-    champion = client.get_model_version_by_alias(DEFAULT_PACKAGE, "champion")
+    champion = client.get_model_version_by_alias(DEFAULT_PACKAGE, CHAMPION)
     assert str(champion.version) == "1"
     assert champion.run_id == run.info.run_id
     assert champion.source == f"models:/{model.model_id}"

@@ -9,15 +9,37 @@ from kedro.io.core import DatasetError
 from kedro_mlflow.io.models import MlflowModelRegistryDataset
 from mlflow.exceptions import MlflowException
 
+from {{ cookiecutter.python_package }}.pipelines.inference.model import (
+    CHAMPION_ALIAS,
+    REGISTERED_MODEL_NAME,
+)
+
 
 class RegisteredModelDataset(MlflowModelRegistryDataset):
-    """kedro-mlflow's ``MlflowModelRegistryDataset``, which says what to run
-    when the registry has no model under the alias yet.
+    """kedro-mlflow's ``MlflowModelRegistryDataset``, which by default loads the
+    model training registers at the alias ``scripts/promote.py`` moves, and
+    says what to run when the registry has none there yet.
 
     MLflow's own message ("Registered Model with name=... not found") names
     neither the cause on a fresh project (nothing trained yet, or nothing
     promoted) nor the fix.
     """
+
+    def __init__(
+        self,
+        model_name: str = REGISTERED_MODEL_NAME,
+        stage_or_version: str | int | None = None,
+        alias: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if alias is None and stage_or_version is None:
+            alias = CHAMPION_ALIAS
+        super().__init__(
+            model_name=model_name,
+            stage_or_version=stage_or_version,
+            alias=alias,
+            **kwargs,
+        )
 
     def _load(self) -> Any:
         if self.alias is not None:
