@@ -68,17 +68,17 @@ def stop_process_group(process: subprocess.Popen, timeout: float = 15) -> None:
     """Stop a process started with `start_new_session=True` and everything it
     started (a server and its workers): SIGTERM, then SIGKILL after `timeout`."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        if process.poll() is not None:
-            return
+        # The whole group, even when its leader has exited: workers may not have.
         try:
             os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
+        except ProcessLookupError:  # nothing of the group is left
+            break
         try:
             process.wait(timeout=timeout)
             return
         except subprocess.TimeoutExpired:
             continue
+    process.wait()
 
 
 Bake = Callable[..., Path]
