@@ -33,16 +33,19 @@ TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 PACKAGE = "bench_churn"
 BIN = Path(sys.executable).parent
 
-# Runs a command and reports its wall time and the peak resident memory of the
-# largest process it started (ru_maxrss of the children, in KiB on Linux).
+# Runs a command and reports its wall time, the CPU time of all it started
+# (user + system: the work done, which other jobs on a busy machine inflate far
+# less than the wall time) and the peak resident memory of the largest process
+# (ru_maxrss of the children, in KiB on Linux).
 WRAPPER = """
 import json, resource, subprocess, sys, time
 start = time.perf_counter()
 code = subprocess.call(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(sys.argv[1], "w") as out:
-    json.dump({"code": code, "seconds": seconds, "peak_mib": peak / 1024}, out)
+    json.dump({"code": code, "seconds": seconds, "cpu_s": usage.ru_utime + usage.ru_stime,
+               "peak_mib": usage.ru_maxrss / 1024}, out)
 """
 
 # The untracked side of run_ratio: the same project with kedro-mlflow's hook
@@ -69,7 +72,7 @@ def environment() -> dict[str, str]:
 
 
 def measure(cmd: list[str], cwd: Path) -> dict[str, float]:
-    """Wall time and peak memory of one whole process."""
+    """Wall time, CPU time and peak memory of one whole process."""
     with tempfile.NamedTemporaryFile("r", suffix=".json") as report:
         subprocess.run(
             [sys.executable, "-c", WRAPPER, report.name, *cmd],
@@ -160,19 +163,28 @@ def bench_run(project: Path, work: Path, repeats: int) -> dict:
     kedro = str(BIN / "kedro")
     untracked = untracked_copy(project, work)
     peaks: dict[str, list[float]] = {"tracked": [], "untracked": []}
+    cpu: dict[str, list[float]] = {"tracked": [], "untracked": []}
 
-    def tracked_run(_: int) -> float:
-        result = measure([kedro, "run"], project)
-        peaks["tracked"].append(result["peak_mib"])
-        return result["seconds"]
+    def timed(side: str, cmd: list[str], cwd: Path) -> Callable[[int], float]:
+        def once(i: int) -> float:
+            result = measure(cmd, cwd)
+            if i >= 0:  # not the warm-up
+                peaks[side].append(result["peak_mib"])
+                cpu[side].append(result["cpu_s"])
+            return result["seconds"]
 
-    def untracked_run(_: int) -> float:
-        result = measure([kedro, "run", "--env", "untracked"], untracked)
-        peaks["untracked"].append(result["peak_mib"])
-        return result["seconds"]
+        return once
 
-    stats = alternate(tracked_run, untracked_run, repeats)
+    stats = alternate(
+        timed("tracked", [kedro, "run"], project),
+        timed("untracked", [kedro, "run", "--env", "untracked"], untracked),
+        repeats,
+    )
     stats["peak_mib"] = {side: max(values) for side, values in peaks.items()}
+    stats["cpu_s"] = {side: summary(values) for side, values in cpu.items()}
+    stats["cpu_ratio"] = (
+        stats["cpu_s"]["tracked"]["median"] / stats["cpu_s"]["untracked"]["median"]
+    )
     return stats
 
 
@@ -251,6 +263,7 @@ def run(repeats: int, parts: list[str]) -> dict:
         if "run" in parts or "autolog" in parts:
             results["run"] = bench_run(project, work, repeats)
             results["run_ratio"] = results["run"]["ratio"]
+            results["run_cpu_ratio"] = results["run"]["cpu_ratio"]
         if "autolog" in parts:
             results["autolog"] = bench_autolog(project, work, repeats)
             results["autolog_ratio"] = results["autolog"]["ratio"]
@@ -280,6 +293,12 @@ def table(results: dict) -> str:
             f"{cell('untracked'):>26}"
         )
     if "run" in results:
+        cpu = results["run"]["cpu_s"]
+        rows.append(
+            f"CPU time of kedro run: {cpu['tracked']['median']:.2f} s tracked, "
+            f"{cpu['untracked']['median']:.2f} s untracked "
+            f"(run_cpu_ratio {results['run']['cpu_ratio']:.2f})"
+        )
         peak = results["run"]["peak_mib"]
         rows.append(
             f"peak memory of kedro run: {peak['tracked']:.0f} MiB tracked, "

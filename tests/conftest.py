@@ -6,13 +6,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cookiecutter.main import cookiecutter
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_PACKAGE = "customer_churn"
@@ -37,16 +39,64 @@ def warning_lines(result: subprocess.CompletedProcess) -> list[str]:
     return [line for line in output.splitlines() if WARNING_LINE.search(line)]
 
 
-def bake(output_dir: Path, **answers: str) -> Path:
-    """Bake the template with plain cookiecutter and return the project folder."""
-    return Path(
-        cookiecutter(
-            str(TEMPLATE_DIR),
-            no_input=True,
-            extra_context=answers,
-            output_dir=str(output_dir),
-        )
-    )
+def clean_env(venv: Path | None = None, **extra: str) -> dict[str, str]:
+    """This process's environment as a test's subprocess should see it, as on
+    a user's machine: no PYTHON* variable of the developer's shell
+    (PYTHONWARNINGS=default or PYTHONDEVMODE=1 show warnings a user never
+    sees, PYTHONPATH injects code, PYTHONDONTWRITEBYTECODE slows every run), no
+    MLFLOW_* variable (it would move the store), quiet output, and `venv`'s
+    programs first on PATH when given."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTHON"))
+    }
+    env.update(QUIET_ENV)
+    if venv is not None:
+        env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+        env["VIRTUAL_ENV"] = str(venv)
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop_process_group(process: subprocess.Popen, timeout: float = 15) -> None:
+    """Stop a process started with `start_new_session=True` and everything it
+    started (a server and its workers): SIGTERM, then SIGKILL after `timeout`."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        # The whole group, even when its leader has exited: workers may not have.
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:  # nothing of the group is left
+            break
+        try:
+            process.wait(timeout=timeout)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    process.wait()
+
+
+Bake = Callable[..., Path]
+
+
+@pytest.fixture(scope="session")
+def bake(cookies_session) -> Bake:
+    """Bake the template through pytest-cookies, each bake in a folder of its
+    own, with a throwaway cookiecutter config (a user's ~/.cookiecutterrc and
+    replay files play no part). `bake(project_name="...")` returns the project."""
+
+    def bake(**answers: str) -> Path:
+        result = cookies_session.bake(extra_context=answers, template=str(TEMPLATE_DIR))
+        assert result.exception is None, result.exception
+        assert result.exit_code == 0
+        return result.project_path
+
+    return bake
 
 
 def files_under(root: Path) -> set[str]:
@@ -70,20 +120,8 @@ class Project:
         return self.venv / "bin"
 
     def env(self, **extra: str) -> dict[str, str]:
-        # As on a user's machine: no PYTHON* variable of the developer's shell
-        # (PYTHONWARNINGS=default or PYTHONDEVMODE=1 show warnings a user never
-        # sees, PYTHONPATH injects code, PYTHONDONTWRITEBYTECODE slows every
-        # run), no MLFLOW_* variable (it would move the store).
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("MLFLOW_", "PYTHON"))
-        }
-        env.update(QUIET_ENV)
-        env["PATH"] = f"{self.bin}{os.pathsep}{env['PATH']}"
-        env["VIRTUAL_ENV"] = str(self.venv)
-        env.update(extra)
-        return env
+        # As on a user's machine: Python may cache bytecode, nothing is injected.
+        return clean_env(self.venv, **extra)
 
     def run(
         self,
@@ -131,27 +169,23 @@ def make_venv(path: Path, *install_args: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def project_venv(tmp_path_factory) -> Path:
+def project_venv(tmp_path_factory, bake) -> Path:
     """One virtualenv with the baked project's requirements.txt, for the session."""
-    reference = bake(tmp_path_factory.mktemp("requirements"))
     return make_venv(
         tmp_path_factory.mktemp("venv") / "venv",
         "-r",
-        str(reference / "requirements.txt"),
+        str(bake() / "requirements.txt"),
     )
 
 
 @pytest.fixture(scope="session")
-def project(tmp_path_factory, project_venv) -> Project:
+def project(bake, project_venv) -> Project:
     """The default project, baked once, in git (as a user would), installed."""
-    return Project(
-        path=bake_in_git(tmp_path_factory.mktemp("baked")), venv=project_venv
-    )
+    return Project(path=commit_to_git(bake()), venv=project_venv)
 
 
-def bake_in_git(output_dir: Path, **answers: str) -> Path:
-    """Bake, then commit the result to a new git repository, as a user would."""
-    path = bake(output_dir, **answers)
+def commit_to_git(path: Path) -> Path:
+    """Commit a baked project to a new git repository, as a user would."""
     for cmd in (
         ["git", "init", "-q"],
         ["git", "add", "-A"],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import DEFAULT_PACKAGE, Project, bake, warning_lines
+from conftest import DEFAULT_PACKAGE, Project, warning_lines
 from test_project import runs_in
 
 pytestmark = pytest.mark.slow
@@ -45,7 +45,7 @@ def settings_body(settings: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def adopted(project: Project, tmp_path_factory) -> Project:
+def adopted(project: Project, bake, tmp_path_factory) -> Project:
     root = tmp_path_factory.mktemp("adopt")
     plain = Project(path=root / "plain-project", venv=project.venv)
     project.run(
@@ -56,7 +56,7 @@ def adopted(project: Project, tmp_path_factory) -> Project:
     (package / "pipeline_registry.py").write_text(PIPELINE_REGISTRY)
     (plain.path / "conf" / "base" / "parameters.yml").write_text("model: {value: 21}\n")
 
-    ours = bake(root / "ours")
+    ours = bake()
     # 1. mlflow.yml, with the experiment named after the adopting package
     mlflow_yml = (ours / "conf" / "base" / "mlflow.yml").read_text()
     assert f"name: {DEFAULT_PACKAGE}\n" in mlflow_yml

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import filecmp
 import json
-import os
 import re
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from conftest import DEFAULT_PACKAGE, QUIET_ENV, TEMPLATE_DIR, bake, files_under
+from conftest import DEFAULT_PACKAGE, TEMPLATE_DIR, clean_env, files_under
 from cookiecutter.exceptions import FailedHookException
 
 # Curated answers, named for what they exercise (not a cartesian product).
@@ -112,10 +111,9 @@ tests/pipelines/training/test_nodes.py
 
 
 @pytest.fixture(params=list(CONTEXTS), scope="module")
-def baked(request, tmp_path_factory):
+def baked(request, bake):
     answers, repo_name, package = CONTEXTS[request.param]
-    path = bake(tmp_path_factory.mktemp(request.param), **answers)
-    return path, repo_name, package
+    return bake(**answers), repo_name, package
 
 
 def test_every_default_is_literal():
@@ -125,13 +123,6 @@ def test_every_default_is_literal():
         if isinstance(value, str) and "{{" in value:
             assert "cookiecutter." + key not in value, f"{key} refers to itself"
     assert context["kedro_version"] == "1.7.0"
-
-
-def test_bakes_with_pytest_cookies(cookies):
-    result = cookies.bake(extra_context={"project_name": "Via Cookies"})
-    assert result.exception is None
-    assert result.exit_code == 0
-    assert result.project_path.name == "via-cookies"
 
 
 def test_names_derive_from_the_project_name(baked):
@@ -199,12 +190,10 @@ def resolve_mlflow_yml(project: Path, *folders: Path, **extra_env: str) -> list[
     `folders` as working directory, and validate it with kedro-mlflow's own
     configuration model."""
     kedro = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["kedro"]
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env.update(QUIET_ENV, **extra_env)
     out = subprocess.run(
         [sys.executable, "-c", RESOLVE_MLFLOW_YML, str(project), kedro["package_name"]]
         + [str(folder) for folder in folders],
-        env=env,
+        env=clean_env(**extra_env),
         capture_output=True,
         text=True,
     )
@@ -214,8 +203,8 @@ def resolve_mlflow_yml(project: Path, *folders: Path, **extra_env: str) -> list[
     ]
 
 
-def test_mlflow_yml_tracks_into_the_project_store_from_any_folder(tmp_path):
-    project = bake(tmp_path)
+def test_mlflow_yml_tracks_into_the_project_store_from_any_folder(bake):
+    project = bake()
     expected = f"sqlite:///{project.resolve().as_posix()}/mlflow.db"
     folders = [project, project / "notebooks", project / "src" / DEFAULT_PACKAGE]
     for folder in folders:
@@ -236,8 +225,8 @@ def test_mlflow_yml_tracks_into_the_project_store_from_any_folder(tmp_path):
     assert not (project / "notebooks" / "mlflow.db").exists()
 
 
-def test_mlflow_tracking_uri_in_the_environment_wins(tmp_path):
-    project = bake(tmp_path)
+def test_mlflow_tracking_uri_in_the_environment_wins(bake, tmp_path):
+    project = bake()
     elsewhere = f"sqlite:///{tmp_path.as_posix()}/elsewhere.db"
     (config,) = resolve_mlflow_yml(project, project, MLFLOW_TRACKING_URI=elsewhere)
     assert config["server"]["mlflow_tracking_uri"] == elsewhere
@@ -248,8 +237,8 @@ def test_mlflow_tracking_uri_in_the_environment_wins(tmp_path):
     )
 
 
-def test_a_tracking_server_keeps_artifacts_on_its_side(tmp_path):
-    project = bake(tmp_path)
+def test_a_tracking_server_keeps_artifacts_on_its_side(bake):
+    project = bake()
     server = "http://127.0.0.1:5999"
     (config,) = resolve_mlflow_yml(project, project, MLFLOW_TRACKING_URI=server)
     assert config["server"]["mlflow_tracking_uri"] == server
@@ -269,8 +258,8 @@ def test_ruff_passes_on_the_baked_project(baked):
         assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_requirements_repeat_the_runtime_dependencies(tmp_path):
-    project = bake(tmp_path)
+def test_requirements_repeat_the_runtime_dependencies(bake):
+    project = bake()
     runtime = tomllib.loads((project / "pyproject.toml").read_text())["project"][
         "dependencies"
     ]
@@ -289,8 +278,8 @@ def test_requirements_repeat_the_runtime_dependencies(tmp_path):
         assert pin in requirements
 
 
-def test_gitignore_keeps_stores_and_secrets_out(tmp_path):
-    project = bake(tmp_path)
+def test_gitignore_keeps_stores_and_secrets_out(bake):
+    project = bake()
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
     ignored = [
         "mlflow.db",
@@ -355,26 +344,26 @@ BAD_ANSWERS = {
 
 
 @pytest.mark.parametrize("case", list(BAD_ANSWERS))
-def test_bad_answers_are_refused_and_leave_nothing(case, tmp_path, capfd):
+def test_bad_answers_are_refused_and_leave_nothing(case, cookies, tmp_path, capfd):
     answers, message = BAD_ANSWERS[case]
-    with pytest.raises(FailedHookException):
-        bake(tmp_path, **answers)
+    result = cookies.bake(extra_context=answers, template=str(TEMPLATE_DIR))
+    assert isinstance(result.exception, FailedHookException)
     err = capfd.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith("ERROR:")]
     assert len(lines) == 1
     assert message in lines[0]
-    assert list(tmp_path.iterdir()) == []
+    # `cookies` bakes below the test's own temporary folder.
+    assert files_under(tmp_path) == set()
 
 
 def kedro_new(
     *args: str, cwd: Path, stdin: str | None = None
 ) -> subprocess.CompletedProcess:
     kedro = Path(sys.executable).with_name("kedro")
-    env = {**os.environ, **QUIET_ENV}
     return subprocess.run(
         [str(kedro), "new", f"--starter={TEMPLATE_DIR}", *args],
         cwd=cwd,
-        env=env,
+        env=clean_env(),
         input=stdin,
         capture_output=True,
         text=True,
@@ -388,9 +377,9 @@ def same_tree(left: Path, right: Path) -> None:
         assert filecmp.cmp(left / name, right / name, shallow=False), name
 
 
-def test_kedro_new_with_config_matches_plain_cookiecutter(tmp_path):
+def test_kedro_new_with_config_matches_plain_cookiecutter(bake, tmp_path):
     answers = {"project_name": "Churn Diff", "python_package": "churn_diff_pkg"}
-    plain = bake(tmp_path / "plain", **answers)
+    plain = bake(**answers)
     (tmp_path / "kedro").mkdir()
     config = tmp_path / "config.yml"
     config.write_text(
@@ -410,13 +399,11 @@ def test_kedro_new_asks_only_the_project_name(tmp_path):
     assert (tmp_path / "prompted-churn" / "src" / "prompted_churn").is_dir()
 
 
-def test_kedro_new_with_name_asks_nothing(tmp_path):
+def test_kedro_new_with_name_asks_nothing(bake, tmp_path):
     out = kedro_new("--name", "Named Churn", cwd=tmp_path, stdin="")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Project Name\n===" not in out.stdout
-    same_tree(
-        bake(tmp_path / "plain", project_name="Named Churn"), tmp_path / "named-churn"
-    )
+    same_tree(bake(project_name="Named Churn"), tmp_path / "named-churn")
 
 
 def test_kedro_new_refuses_a_bad_package_and_leaves_nothing(tmp_path):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
-from conftest import QUIET_ENV, TEMPLATE_DIR
+from conftest import TEMPLATE_DIR, clean_env
 
 
 def test_bench_quick_json_has_the_promised_shape():
@@ -22,7 +21,7 @@ def test_bench_quick_json_has_the_promised_shape():
             "--only",
             "bake",
         ],
-        env={**os.environ, **QUIET_ENV},
+        env=clean_env(),
         capture_output=True,
         text=True,
         timeout=600,

@@ -3,25 +3,16 @@ command it prints last, pasted into a new shell."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
 import time
 import urllib.request
 
 import pytest
-from conftest import QUIET_ENV, TEMPLATE_DIR
+from conftest import TEMPLATE_DIR, clean_env, free_port, stop_process_group
 
 pytestmark = pytest.mark.slow
 
 UI_START_SECONDS = 180
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def answers(url: str) -> int | None:
@@ -35,12 +26,9 @@ def answers(url: str) -> int | None:
 def test_demo_prints_a_ui_command_that_works_in_a_new_shell(tmp_path):
     # Quoting matters: the folder's name has a space.
     demo = tmp_path / "my demo"
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTHON"))
-    }
     demo_run = subprocess.run(
         ["bash", str(TEMPLATE_DIR / "scripts" / "demo.sh"), str(demo)],
-        env={**env, **QUIET_ENV},
+        env=clean_env(),
         capture_output=True,
         text=True,
         timeout=1200,
@@ -72,12 +60,4 @@ def test_demo_prints_a_ui_command_that_works_in_a_new_shell(tmp_path):
             status = answers(f"http://127.0.0.1:{port}/")
         assert status == 200, log.read_text()
     finally:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(ui.pid, sig)
-                ui.wait(timeout=15)
-                break
-            except ProcessLookupError:
-                break
-            except subprocess.TimeoutExpired:
-                continue
+        stop_process_group(ui)

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import bake
 
 LIBRARIES = {"kedro", "kedro_mlflow", "kedro_datasets", "mlflow", "IPython"}
 
@@ -213,8 +212,8 @@ def project_sources(project: Path) -> dict[str, str]:
     return sources
 
 
-def test_baked_project_uses_no_library_internals(tmp_path):
-    sources = project_sources(bake(tmp_path))
+def test_baked_project_uses_no_library_internals(bake):
+    sources = project_sources(bake())
     # The places that matter are all looked at.
     assert {
         ".ipython/profile_default/ipython_config.py",

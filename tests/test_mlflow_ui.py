@@ -16,8 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import DEFAULT_PACKAGE, Project
-from test_model import free_port, stop
+from conftest import DEFAULT_PACKAGE, Project, free_port, stop_process_group
 from test_project import runs_in
 
 pytestmark = pytest.mark.slow
@@ -86,7 +85,7 @@ def test_the_readme_address_opens_the_training_runs(tracked, tmp_path):
                 time.sleep(1)
         dom = chromium_dom(address.replace(":5000/", f":{port}/"), tmp_path / "p")
     finally:
-        stop(ui)
+        stop_process_group(ui)
     assert f"<title>Runs - Experiment {run.info.experiment_id} - MLflow</title>" in dom
     assert f">{run.info.run_name}<" in dom
     assert f">{DEFAULT_PACKAGE}<" in dom

@@ -10,10 +10,7 @@ and are stopped by the test that starts them.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -24,12 +21,20 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pytest
-from conftest import DEFAULT_PACKAGE, Project, warning_lines
+from conftest import (
+    DEFAULT_PACKAGE,
+    Project,
+    free_port,
+    stop_process_group,
+    warning_lines,
+)
 from test_project import runs_in
 
 pytestmark = pytest.mark.slow
 
-CHAMPION_URI = f"models:/{DEFAULT_PACKAGE}@champion"
+# The registered model and alias the baked README tells users to load.
+CHAMPION = "champion"
+CHAMPION_URI = f"models:/{DEFAULT_PACKAGE}@{CHAMPION}"
 RAW_FILE = Path("data", "01_raw", "customers.csv")
 PREDICTIONS_FILE = Path("data", "07_model_output", "churn_predictions.csv")
 SERVER_START_SECONDS = 180
@@ -107,7 +112,7 @@ def test_scoring_before_training_says_what_to_run(trained):
     assert (
         f"No model '{CHAMPION_URI}' in the MLflow registry at "
         f"{trained.tracking_uri}: train one with `kedro run`, then make it the "
-        "champion with `python scripts/promote.py`."
+        f"{CHAMPION} with `python scripts/promote.py`."
     ) in one_line(trained.before_training)
 
 
@@ -120,7 +125,7 @@ def test_training_logs_and_registers_one_pipeline_model(trained):
     )
     assert model.name == "churn_model"
 
-    champion = client.get_model_version_by_alias(DEFAULT_PACKAGE, "champion")
+    champion = client.get_model_version_by_alias(DEFAULT_PACKAGE, CHAMPION)
     assert str(champion.version) == "1"
     assert champion.run_id == run.info.run_id
     assert champion.source == f"models:/{model.model_id}"
@@ -269,12 +274,6 @@ def test_mlflow_models_predict_on_a_csv_of_raw_rows(trained, tmp_path):
     assert len(predictions["predictions"]) == len(rows) == 42
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def request(url: str, body: dict | None = None) -> tuple[int, dict | str]:
     """GET (or POST `body` as JSON): the status and the decoded answer."""
     data = None if body is None else json.dumps(body).encode()
@@ -301,20 +300,6 @@ def dataframe_split(rows: pd.DataFrame) -> dict:
             "data": cells.to_numpy().tolist(),
         }
     }
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop the server's process group: SIGTERM, then SIGKILL after 15 s."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=15)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def test_mlflow_models_serve_answers_raw_rows(trained, tmp_path):
@@ -361,4 +346,4 @@ def test_mlflow_models_serve_answers_raw_rows(trained, tmp_path):
         assert "Model is missing inputs ['signup_date', " in answer["message"]
         assert request(f"{url}/ping")[0] == 200
     finally:
-        stop(server)
+        stop_process_group(server)

@@ -8,7 +8,7 @@ import re
 
 import nbformat
 import pytest
-from conftest import DEFAULT_PACKAGE, TEMPLATE_DIR, bake, files_under
+from conftest import DEFAULT_PACKAGE, TEMPLATE_DIR, files_under
 
 TEMPLATE_PROJECT = TEMPLATE_DIR / "{{ cookiecutter.repo_name }}"
 NOTEBOOKS_DIR = TEMPLATE_PROJECT / "notebooks"
@@ -56,7 +56,7 @@ def test_notebook_loads_the_project_first(path):
     assert notebook.cells[0].cell_type == "markdown"
 
 
-def test_only_the_package_imports_are_rendered(tmp_path):
+def test_only_the_package_imports_are_rendered(bake):
     """Notebook 1 is copied as it is (cookiecutter.json): a literal ``{{`` in a
     cell stays safe. Notebook 2 is rendered for its imports alone."""
     first, second = (path.read_text() for path in NOTEBOOKS)
@@ -71,7 +71,7 @@ def test_only_the_package_imports_are_rendered(tmp_path):
     # Each import line holds one {{ ... }}: nothing else is Jinja.
     assert len(JINJA.findall(second)) == 2 * len(IMPORTS)
     for answers, package in (({}, DEFAULT_PACKAGE), ({"python_package": "zz"}, "zz")):
-        baked = bake(tmp_path / package, **answers) / "notebooks"
+        baked = bake(**answers) / "notebooks"
         assert (baked / NOTEBOOKS[0].name).read_text() == first
         rendered = nbformat.read(baked / NOTEBOOKS[1].name, as_version=4)
         nbformat.validate(rendered)
@@ -90,10 +90,10 @@ def test_only_the_package_imports_are_rendered(tmp_path):
         )
 
 
-def test_profile_and_cli_are_the_same_in_every_project(tmp_path):
+def test_profile_and_cli_are_the_same_in_every_project(bake):
     """Nothing project-specific: an existing project can copy them as they are."""
-    left = bake(tmp_path / "left")
-    right = bake(tmp_path / "right", project_name="Other Name", python_package="zz")
+    left = bake()
+    right = bake(project_name="Other Name", python_package="zz")
     profile = sorted(name for name in files_under(left) if name.startswith(".ipython/"))
     assert profile == [".ipython/profile_default/ipython_config.py"]
     for name in profile:

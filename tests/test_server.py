@@ -14,8 +14,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -27,18 +25,20 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DEFAULT_PACKAGE, Project, bake, bake_in_git, make_venv
+from conftest import (
+    DEFAULT_PACKAGE,
+    Project,
+    clean_env,
+    commit_to_git,
+    free_port,
+    make_venv,
+    stop_process_group,
+)
 
 pytestmark = pytest.mark.slow
 
 EXPERIMENT = DEFAULT_PACKAGE  # conf/base/mlflow.yml names it after the package
 FAIL_FAST_SECONDS = 60  # the issue's bound for a run against an unusable server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def postgres_bin() -> Path:
@@ -162,13 +162,7 @@ class Server:
     def stop(self) -> None:
         # The script execs `mlflow server`, which leads its own process group
         # (start_new_session) with its uvicorn workers.
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process, timeout=30)
 
 
 def start_server(
@@ -176,13 +170,8 @@ def start_server(
 ) -> Server:
     """Start the baked project's scripts/tracking_server.sh and wait until it serves."""
     port = free_port()
-    server_env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("MLFLOW_") and k != "PYTHONDONTWRITEBYTECODE"
-    }
-    server_env.update(
-        PATH=f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    server_env = clean_env(
+        venv,
         MLFLOW_BACKEND_STORE_URI=store_uri,
         MLFLOW_PORT=str(port),
         MLFLOW_SERVER_HOME=str(home),
@@ -216,13 +205,13 @@ def start_server(
 
 
 @pytest.fixture(scope="module")
-def team_project(tmp_path_factory, project_venv) -> Project:
+def team_project(bake, project_venv) -> Project:
     """This module's own bake of the default project, in git like a user's.
 
     Its own, so that the credentials files written here never touch the
     session's shared project; the virtualenv is the shared one.
     """
-    return Project(path=bake_in_git(tmp_path_factory.mktemp("team")), venv=project_venv)
+    return Project(path=commit_to_git(bake()), venv=project_venv)
 
 
 @pytest.fixture(scope="module")
@@ -416,9 +405,9 @@ def test_kedro_run_env_server_records_one_complete_run(team_project, server):
     assert_no_tracking_files_in(team_project, before_files)
 
 
-def test_two_runs_at_once_are_both_recorded_whole(team_project, server, tmp_path):
+def test_two_runs_at_once_are_both_recorded_whole(team_project, server, bake):
     # Two teammates: two copies of the project, one server.
-    teammate = Project(path=bake(tmp_path), venv=team_project.venv)
+    teammate = Project(path=bake(), venv=team_project.venv)
     depths = [(team_project, 4), (teammate, 6)]
     with client_for(server) as client:
         before = runs_of(client)

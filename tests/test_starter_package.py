@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import QUIET_ENV, TEMPLATE_DIR, Project, bake, files_under, make_venv
+from conftest import QUIET_ENV, TEMPLATE_DIR, Project, files_under, make_venv
 from test_bake import same_tree
 from test_project import assert_complete_training_run, runs_in
 
@@ -92,22 +92,18 @@ def test_kedro_starter_list_shows_the_alias(starter_venv, tmp_path):
 
 @pytest.mark.slow
 def test_the_alias_bakes_interactively_with_name_and_with_config(
-    starter_venv, tmp_path
+    starter_venv, bake, tmp_path
 ):
     prompted = kedro(
         starter_venv, "new", "--starter=mlflow", cwd=tmp_path, stdin="Churn Alias\n"
     )
     assert "Project Name\n====" in prompted.stdout
-    same_tree(
-        bake(tmp_path / "plain", project_name="Churn Alias"), tmp_path / "churn-alias"
-    )
+    same_tree(bake(project_name="Churn Alias"), tmp_path / "churn-alias")
 
     kedro(
         starter_venv, "new", "--starter=mlflow", "--name", "Named Alias", cwd=tmp_path
     )
-    same_tree(
-        bake(tmp_path / "plain", project_name="Named Alias"), tmp_path / "named-alias"
-    )
+    same_tree(bake(project_name="Named Alias"), tmp_path / "named-alias")
 
     answers = {"project_name": "Config Alias", "python_package": "config_alias_pkg"}
     config = tmp_path / "config.yml"
@@ -118,9 +114,7 @@ def test_the_alias_bakes_interactively_with_name_and_with_config(
     kedro(
         starter_venv, "new", "--starter=mlflow", "--config", str(config), cwd=tmp_path
     )
-    same_tree(
-        bake(tmp_path / "plain", **answers), tmp_path / "configured" / "config-alias"
-    )
+    same_tree(bake(**answers), tmp_path / "configured" / "config-alias")
 
 
 @pytest.mark.slow

@@ -10,13 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Project, bake_in_git, warning_lines
+from conftest import Project, commit_to_git, warning_lines
 
 pytestmark = pytest.mark.slow
 
 
-def test_first_kedro_run_in_a_uv_venv_prints_no_warnings(tmp_path):
-    path = bake_in_git(tmp_path / "baked")
+def test_first_kedro_run_in_a_uv_venv_prints_no_warnings(bake, tmp_path):
+    path = commit_to_git(bake())
     venv = tmp_path / "venv"
     uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or "uv"
     # As a uv user makes it: `uv venv`, no --seed, so no pip.

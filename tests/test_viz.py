@@ -10,8 +10,7 @@ import time
 import urllib.request
 
 import pytest
-from conftest import Project
-from test_model import free_port, stop
+from conftest import Project, free_port, stop_process_group
 
 pytestmark = pytest.mark.slow
 
@@ -86,4 +85,4 @@ def test_kedro_viz_run_serves_the_pipelines(viz_project, registry, tmp_path):
                 time.sleep(1)
         assert task_names(graph) == registry["inference"]
     finally:
-        stop(server)
+        stop_process_group(server)

@@ -8,6 +8,11 @@ import pytest
 from kedro.io.core import DatasetError
 
 from {{ cookiecutter.python_package }}.datasets import RegisteredModelDataset
+from {{ cookiecutter.python_package }}.pipelines.inference.model import (
+    CHAMPION_ALIAS,
+    REGISTERED_MODEL_NAME,
+    log_model_kwargs,
+)
 
 
 @pytest.fixture
@@ -41,3 +46,16 @@ def test_loading_before_promotion_says_to_promote(registry):
     assert "make a registered version the champion" in message
     assert "python scripts/promote.py" in message
     assert "kedro run" not in message
+
+
+def test_by_default_loads_the_champion_of_the_model_training_registers():
+    dataset = RegisteredModelDataset()
+
+    assert log_model_kwargs()["registered_model_name"] == REGISTERED_MODEL_NAME
+    assert dataset.model_uri == f"models:/{REGISTERED_MODEL_NAME}@{CHAMPION_ALIAS}"
+
+
+def test_a_version_replaces_the_default_alias():
+    dataset = RegisteredModelDataset(stage_or_version=3)
+
+    assert dataset.model_uri == f"models:/{REGISTERED_MODEL_NAME}/3"

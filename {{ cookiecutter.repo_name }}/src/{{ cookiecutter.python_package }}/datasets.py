@@ -10,6 +10,11 @@ from kedro.io.core import DatasetError
 from kedro_mlflow.io.models import MlflowModelRegistryDataset
 from mlflow.exceptions import MlflowException
 
+from {{ cookiecutter.python_package }}.pipelines.inference.model import (
+    CHAMPION_ALIAS,
+    REGISTERED_MODEL_NAME,
+)
+
 
 class RegisteredModelDataset(AbstractDataset[None, Any]):
     """The model registered under ``alias`` in the MLflow registry, loaded by
@@ -25,8 +30,8 @@ class RegisteredModelDataset(AbstractDataset[None, Any]):
 
     def __init__(
         self,
-        model_name: str,
-        alias: str,
+        model_name: str = REGISTERED_MODEL_NAME,
+        alias: str = CHAMPION_ALIAS,
         flavor: str = "mlflow.pyfunc",
         metadata: dict[str, Any] | None = None,
     ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kedro.pipeline import Pipeline
 from kedro_mlflow.pipeline import pipeline_ml_factory
 
@@ -19,7 +21,9 @@ from {{ cookiecutter.python_package }}.pipelines.inference.model import (
 )
 
 
-def _logging_the_model(training_pipeline: Pipeline) -> Pipeline:
+def _logging_the_model(
+    training_pipeline: Pipeline, model_kwargs: dict[str, Any]
+) -> Pipeline:
     """``training_pipeline``, which also logs and registers the inference
     pipeline as one MLflow model when it completes.
 
@@ -30,7 +34,7 @@ def _logging_the_model(training_pipeline: Pipeline) -> Pipeline:
         training=training_pipeline,
         inference=inference.create_model_pipeline(),
         input_name=INPUT_NAME,
-        log_model_kwargs=log_model_kwargs(),
+        log_model_kwargs=model_kwargs,
     )
 
 
@@ -42,11 +46,15 @@ def register_pipelines() -> dict[str, Pipeline]:
     """
     preprocessing_pipeline = preprocessing.create_pipeline()
     training_pipeline = training.create_pipeline()
+    # Worked out once: pinning the requirements reads installed packages' metadata.
+    model_kwargs = log_model_kwargs()
     return {
         "preprocessing": preprocessing_pipeline,
-        "training": _logging_the_model(training_pipeline),
+        "training": _logging_the_model(training_pipeline, model_kwargs),
         # Built by the factory too, not by adding pipelines: the sum of a
         # model-logging pipeline and another one no longer logs the model.
-        "__default__": _logging_the_model(preprocessing_pipeline + training_pipeline),
+        "__default__": _logging_the_model(
+            preprocessing_pipeline + training_pipeline, model_kwargs
+        ),
         "inference": inference.create_pipeline(),
     }

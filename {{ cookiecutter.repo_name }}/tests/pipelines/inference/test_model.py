@@ -13,6 +13,7 @@ from {{ cookiecutter.python_package }}.pipelines.inference.model import (
     INPUT_EXAMPLE,
     INPUT_NAME,
     LOGGED_MODEL_NAME,
+    RAW_COLUMNS,
     RUNTIME_DISTRIBUTIONS,
     log_model_kwargs,
     model_signature,
@@ -62,3 +63,13 @@ def test_input_example_shows_missing_values_as_json_null():
     records = INPUT_EXAMPLE.to_dict(orient="records")
 
     assert any(value is None for record in records for value in record.values())
+
+
+def test_the_model_takes_the_raw_columns_that_preprocessing_parses(
+    raw_customers, parameters
+):
+    target = parameters["target"]
+    assert model_signature().inputs.input_names() == RAW_COLUMNS
+    assert RAW_COLUMNS == [name for name in raw_customers.columns if name != target]
+    parsed = {name for names in parameters["column_types"].values() for name in names}
+    assert parsed - {target} == set(RAW_COLUMNS) - {parameters["id_column"]}

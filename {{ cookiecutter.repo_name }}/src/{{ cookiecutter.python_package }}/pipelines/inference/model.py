@@ -21,33 +21,17 @@ from mlflow.models import ModelSignature
 from mlflow.types.schema import AnyType, ColSpec, Schema
 
 # The package's name, so that a renamed package registers under its new name.
+# The champion_model dataset loads models:/<REGISTERED_MODEL_NAME>@<CHAMPION_ALIAS>
+# and scripts/promote.py moves that alias: both take these names from here.
 REGISTERED_MODEL_NAME = __name__.split(".")[0]
 LOGGED_MODEL_NAME = "churn_model"
 CHAMPION_ALIAS = "champion"
 # The catalog dataset whose rows callers replace with their own.
 INPUT_NAME = "customers_to_score"
 
-# The columns of a raw row, as in data/01_raw/customers.csv without the target.
-# Keep this list in step with the data: MLflow drops any column the signature
-# does not declare before the model sees it.
-RAW_COLUMNS = [
-    "customer_id",
-    "signup_date",
-    "plan",
-    "contract",
-    "payment_method",
-    "region",
-    "autopay",
-    "monthly_fee",
-    "discount",
-    "total_spend",
-    "support_tickets",
-    "logins_last_30d",
-    "avg_session_minutes",
-]
-
-# What a caller sends: rows as exported, messy text and gaps included. Shown in
-# the MLflow UI, and MLflow checks at logging time that the model scores it.
+# What a caller sends: rows as exported, messy text and gaps included, with
+# every column of data/01_raw/customers.csv but the target. Shown in the MLflow
+# UI, and MLflow checks at logging time that the model scores it.
 INPUT_EXAMPLE = pd.DataFrame(
     {
         "customer_id": ["C000002", "C000003"],
@@ -68,6 +52,12 @@ INPUT_EXAMPLE = pd.DataFrame(
     # NaN would be written as NaN, which is not JSON).
     dtype=object,
 )
+
+# The columns of a raw row: the example's, so that the two cannot disagree.
+# The signature declares them, and MLflow drops any column it does not declare
+# before the model sees it; a test checks them against the data and against
+# the columns that params:column_types parses.
+RAW_COLUMNS = list(INPUT_EXAMPLE.columns)
 
 # What the pickled model needs to load and run, pinned to the versions
 # installed at training time. MLflow would infer much the same list by loading

@@ -33,11 +33,16 @@ def predict_churn(
         the classifier's own decision, as in the training metrics).
     """
     X = model_input_table[[*features["numeric"], *features["categorical"]]]
+    # One pass through the forest: its predict() is the class of highest
+    # probability, so calling it too would score every row twice.
+    probabilities = classifier.predict_proba(X)
     return pd.DataFrame(
         {
             id_column: model_input_table[id_column],
-            "churn_probability": classifier.predict_proba(X)[:, 1],
-            "predicted_churn": classifier.predict(X).astype(int),
+            "churn_probability": probabilities[:, 1],
+            "predicted_churn": classifier.classes_.take(
+                probabilities.argmax(axis=1)
+            ).astype(int),
         }
     )
 
