@@ -78,6 +78,7 @@ src/{pkg}/datasets.py
 src/{pkg}/hooks.py
 src/{pkg}/interactive.py
 src/{pkg}/pipeline_registry.py
+src/{pkg}/run_lock.py
 src/{pkg}/settings.py
 src/{pkg}/pipelines/__init__.py
 src/{pkg}/pipelines/inference/__init__.py

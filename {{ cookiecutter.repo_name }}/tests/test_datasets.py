@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import pickle
+
 import mlflow
 import pytest
 from kedro.io.core import DatasetError
+from matplotlib.figure import Figure
 
-from {{ cookiecutter.python_package }}.datasets import RegisteredModelDataset
+from {{ cookiecutter.python_package }}.datasets import (
+    LoggedMatplotlibDataset,
+    RegisteredModelDataset,
+)
 
 
 @pytest.fixture
@@ -46,3 +52,42 @@ def test_loading_before_promotion_says_to_promote(registry):
     assert "make a registered version the champion" in message
     assert "python scripts/promote.py" in message
     assert "kedro run" not in message
+
+
+def roc_like_figure() -> Figure:
+    figure = Figure()
+    figure.add_subplot().plot([0, 1], [0, 1])
+    return figure
+
+
+def test_plot_is_logged_to_the_active_run(registry, tmp_path):
+    dataset = LoggedMatplotlibDataset(
+        filepath=(tmp_path / "roc.png").as_posix(), artifact_path="plots"
+    )
+    with mlflow.start_run() as run:
+        dataset.save(roc_like_figure())
+
+    artifacts = [a.path for a in registry.list_artifacts(run.info.run_id, "plots")]
+    assert artifacts == ["plots/roc.png"]
+    assert (tmp_path / "roc.png").stat().st_size > 0
+
+
+def test_plot_saved_outside_a_run_opens_no_run(registry, tmp_path):
+    dataset = LoggedMatplotlibDataset(filepath=(tmp_path / "roc.png").as_posix())
+
+    dataset.save(roc_like_figure())
+
+    assert (tmp_path / "roc.png").exists()
+    assert mlflow.active_run() is None
+    assert registry.search_runs(["0"]) == []
+
+
+def test_plot_dataset_can_be_sent_to_a_worker_process(tmp_path):
+    # ParallelRunner pickles every dataset for its worker processes.
+    dataset = LoggedMatplotlibDataset(
+        filepath=(tmp_path / "roc.png").as_posix(), artifact_path="plots"
+    )
+
+    copy = pickle.loads(pickle.dumps(dataset))
+
+    assert (copy.local_file, copy.artifact_path) == (dataset.local_file, "plots")

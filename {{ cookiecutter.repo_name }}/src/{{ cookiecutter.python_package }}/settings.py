@@ -11,6 +11,7 @@ from omegaconf.resolvers import oc
 
 from {{ cookiecutter.python_package }}.config_loader import ProjectConfigLoader
 from {{ cookiecutter.python_package }}.hooks import ProjectHooks, TrackingServerHooks
+from {{ cookiecutter.python_package }}.run_lock import RunLockHooks
 
 # Notices that today's releases print on every run, that a user can do
 # nothing about, are silenced by their exact text; every other warning shows.
@@ -55,7 +56,9 @@ DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)
 # tags it (see hooks.py).
 # TrackingServerHooks wraps kedro-mlflow's connection to the tracking server,
 # wherever it stands in this tuple.
-HOOKS = (ProjectHooks(), TrackingServerHooks(), MlflowHook())
+# RunLockHooks makes concurrent runs of the project wait for each other,
+# wherever it stands in this tuple.
+HOOKS = (RunLockHooks(), ProjectHooks(), TrackingServerHooks(), MlflowHook())
 
 
 def project_root() -> str:
