@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Generator
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,19 +32,40 @@ class RunLockHooks:
 
     Taken before any other hook opens the MLflow run, released after every
     other hook is done, kedro-mlflow's packaging of the trained model
-    included. The operating system releases it when a process dies, however
-    it dies, so a crashed run never blocks the next.
+    included. Also held while kedro-mlflow sets MLflow up, which creates the
+    SQLite store on first use: two processes creating it at once collide.
+    The operating system releases the lock when a process dies, however it
+    dies, so a crashed run never blocks the next.
     """
 
     def __init__(self) -> None:
         self._held: IO[str] | None = None
 
+    @hook_impl(wrapper=True)
+    def after_context_created(self, context: Any) -> Generator[None, None, None]:
+        self._acquire(context.project_path)
+        try:
+            return (yield)
+        finally:
+            self._release()
+
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        self._acquire(run_params["project_path"])
+
+    @hook_impl(trylast=True)
+    def after_pipeline_run(self) -> None:
+        self._release()
+
+    @hook_impl(trylast=True)
+    def on_pipeline_error(self) -> None:
+        self._release()
+
+    def _acquire(self, project_path: str | Path) -> None:
         if fcntl is None or self._held is not None:
             # Still held from an interrupted run of this process (a notebook).
             return
-        lock = open(Path(run_params["project_path"]) / LOCK_FILE, "a+")
+        lock = open(Path(project_path) / LOCK_FILE, "a+")
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -59,14 +81,6 @@ class RunLockHooks:
         lock.write(f"{os.getpid()}\n")
         lock.flush()
         self._held = lock
-
-    @hook_impl(trylast=True)
-    def after_pipeline_run(self) -> None:
-        self._release()
-
-    @hook_impl(trylast=True)
-    def on_pipeline_error(self) -> None:
-        self._release()
 
     def _release(self) -> None:
         if self._held is not None:
