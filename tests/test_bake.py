@@ -275,7 +275,7 @@ def test_requirements_repeat_the_runtime_dependencies(tmp_path):
         if line.strip() and not line.startswith("#")
     }
     assert set(runtime) <= requirements
-    for pin in ("kedro>=1.7,<2", "kedro-mlflow>=2.0.3,<3", "mlflow>=3.13,<4"):
+    for pin in ("kedro>=1.7,<2", "kedro-mlflow>=2.0.3,<3", "mlflow>=3.14,<4"):
         assert pin in requirements
 
 
