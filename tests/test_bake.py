@@ -293,6 +293,7 @@ def test_gitignore_keeps_stores_and_secrets_out(tmp_path):
         "notebooks/.ipynb_checkpoints/x.ipynb",
         ".ipython/profile_default/history.sqlite",
         ".ipython/profile_default/security/kernel.json",
+        ".kedro-run.lock",
     ]
     kept = [
         "data/01_raw/customers.csv",

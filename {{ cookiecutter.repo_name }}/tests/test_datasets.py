@@ -6,7 +6,7 @@ import pickle
 
 import mlflow
 import pytest
-from kedro.io.core import DatasetError
+from kedro.io.core import DatasetError, Version
 from matplotlib.figure import Figure
 
 from {{ cookiecutter.python_package }}.datasets import (
@@ -91,3 +91,13 @@ def test_plot_dataset_can_be_sent_to_a_worker_process(tmp_path):
     copy = pickle.loads(pickle.dumps(dataset))
 
     assert (copy.local_file, copy.artifact_path) == (dataset.local_file, "plots")
+
+
+def test_versioned_plot_is_refused_in_one_line(tmp_path):
+    with pytest.raises(DatasetError) as error:
+        LoggedMatplotlibDataset(
+            filepath=(tmp_path / "roc.png").as_posix(), version=Version(None, None)
+        )
+
+    assert "cannot be versioned" in str(error.value)
+    assert "versioned: true" in str(error.value)
