@@ -52,8 +52,8 @@ def adopted(project: Project, tmp_path_factory) -> Project:
     (plain.path / "conf" / "base" / "mlflow.yml").write_text(
         mlflow_yml.replace(f"name: {DEFAULT_PACKAGE}\n", f"name: {PLAIN_PACKAGE}\n")
     )
-    # 2. hooks.py and config_loader.py
-    for module in ("hooks.py", "config_loader.py"):
+    # 2. hooks.py, run_lock.py and config_loader.py
+    for module in ("hooks.py", "run_lock.py", "config_loader.py"):
         shutil.copy(ours / "src" / DEFAULT_PACKAGE / module, package / module)
     # 3. the body of settings.py, appended, with the package renamed
     body = settings_body((ours / "src" / DEFAULT_PACKAGE / "settings.py").read_text())
