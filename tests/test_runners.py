@@ -110,3 +110,18 @@ def test_two_runs_at_once_both_succeed_with_their_own_model(fresh: Project):
     assert sorted(packaged) == sorted(run.info.run_id for run in runs)
     for given, trained in packaged.values():
         assert given == trained
+
+
+def test_spawned_workers_log_into_a_second_run_as_the_readme_says(fresh: Project):
+    # The baked README's known limit: worker processes that are spawned, not
+    # forked, have no MLflow run of their parent's, so kedro-mlflow's logging
+    # in them opens another. If this starts failing, update the README.
+    fresh.run("kedro", "run", "--runner", "ParallelRunner", KEDRO_MP_CONTEXT="spawn")
+
+    runs = {run.info.run_name: run for run in runs_in(fresh.path / "mlflow.db")}
+    assert len(runs) == 2
+    pipeline_run = runs.pop("__default__")
+    (worker_run,) = runs.values()
+    assert pipeline_run.info.status == "FINISHED"
+    assert pipeline_run.data.metrics == {}
+    assert "metrics.roc_auc" in worker_run.data.metrics
