@@ -19,6 +19,7 @@ ADOPTED_MODULES = (
     "tracking.py",
     "lineage.py",
     "run_status.py",
+    "run_lock.py",
     "notices.py",
     "config_loader.py",
     "cli.py",

@@ -78,6 +78,7 @@ src/{pkg}/lineage.py
 src/{pkg}/notices.py
 src/{pkg}/pipeline_registry.py
 src/{pkg}/run_status.py
+src/{pkg}/run_lock.py
 src/{pkg}/settings.py
 src/{pkg}/tracking.py
 src/{pkg}/pipelines/__init__.py
@@ -272,7 +273,7 @@ def test_requirements_repeat_the_runtime_dependencies(bake):
     for pin in (
         "kedro>=1.7,<2",
         "kedro-mlflow>=2.0.3,<3",
-        "mlflow>=3.13,<4",
+        "mlflow>=3.14,<4",
         "kedro-viz>=12.5,<13",
     ):
         assert pin in requirements
@@ -293,6 +294,7 @@ def test_gitignore_keeps_stores_and_secrets_out(bake):
         ".viz/stats.json",
         ".ipython/profile_default/history.sqlite",
         ".ipython/profile_default/security/kernel.json",
+        ".kedro-run.lock",
     ]
     kept = [
         "data/01_raw/customers.csv",

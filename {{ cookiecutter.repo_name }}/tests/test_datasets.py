@@ -3,11 +3,17 @@ MLflow store (tests/conftest.py)."""
 
 from __future__ import annotations
 
+import pickle
+
 import mlflow
 import pytest
-from kedro.io.core import DatasetError
+from kedro.io.core import DatasetError, Version
+from matplotlib.figure import Figure
 
-from {{ cookiecutter.python_package }}.datasets import RegisteredModelDataset
+from {{ cookiecutter.python_package }}.datasets import (
+    LoggedMatplotlibDataset,
+    RegisteredModelDataset,
+)
 from {{ cookiecutter.python_package }}.pipelines.inference.model import (
     CHAMPION_ALIAS,
     REGISTERED_MODEL_NAME,
@@ -52,10 +58,53 @@ def test_by_default_loads_the_champion_of_the_model_training_registers():
     dataset = RegisteredModelDataset()
 
     assert log_model_kwargs()["registered_model_name"] == REGISTERED_MODEL_NAME
-    assert dataset.model_uri == f"models:/{REGISTERED_MODEL_NAME}@{CHAMPION_ALIAS}"
+    assert (dataset.model_name, dataset.alias) == (REGISTERED_MODEL_NAME, CHAMPION_ALIAS)
 
 
-def test_a_version_replaces_the_default_alias():
-    dataset = RegisteredModelDataset(stage_or_version=3)
+def roc_like_figure() -> Figure:
+    figure = Figure()
+    figure.add_subplot().plot([0, 1], [0, 1])
+    return figure
 
-    assert dataset.model_uri == f"models:/{REGISTERED_MODEL_NAME}/3"
+
+def test_plot_is_logged_to_the_active_run(registry, tmp_path):
+    dataset = LoggedMatplotlibDataset(
+        filepath=(tmp_path / "roc.png").as_posix(), artifact_path="plots"
+    )
+    with mlflow.start_run() as run:
+        dataset.save(roc_like_figure())
+
+    artifacts = [a.path for a in registry.list_artifacts(run.info.run_id, "plots")]
+    assert artifacts == ["plots/roc.png"]
+    assert (tmp_path / "roc.png").stat().st_size > 0
+
+
+def test_plot_saved_outside_a_run_opens_no_run(registry, tmp_path):
+    dataset = LoggedMatplotlibDataset(filepath=(tmp_path / "roc.png").as_posix())
+
+    dataset.save(roc_like_figure())
+
+    assert (tmp_path / "roc.png").exists()
+    assert mlflow.active_run() is None
+    assert registry.search_runs(["0"]) == []
+
+
+def test_plot_dataset_can_be_sent_to_a_worker_process(tmp_path):
+    # ParallelRunner pickles every dataset for its worker processes.
+    dataset = LoggedMatplotlibDataset(
+        filepath=(tmp_path / "roc.png").as_posix(), artifact_path="plots"
+    )
+
+    copy = pickle.loads(pickle.dumps(dataset))
+
+    assert (copy.local_file, copy.artifact_path) == (dataset.local_file, "plots")
+
+
+def test_versioned_plot_is_refused_in_one_line(tmp_path):
+    with pytest.raises(DatasetError) as error:
+        LoggedMatplotlibDataset(
+            filepath=(tmp_path / "roc.png").as_posix(), version=Version(None, None)
+        )
+
+    assert "cannot be versioned" in str(error.value)
+    assert "versioned: true" in str(error.value)

@@ -7,6 +7,7 @@ from typing import Any
 import mlflow
 from kedro.io import AbstractDataset
 from kedro.io.core import DatasetError
+from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_mlflow.io.models import MlflowModelRegistryDataset
 from mlflow.exceptions import MlflowException
 
@@ -72,3 +73,34 @@ class RegisteredModelDataset(AbstractDataset[None, Any]):
             f"No model '{self.registry_dataset.model_uri}' in the MLflow registry at "
             f"{mlflow.get_registry_uri()}: {todo}."
         )
+
+
+class LoggedMatplotlibDataset(MatplotlibDataset):
+    """kedro-datasets' ``MatplotlibDataset``, whose saved image is also logged
+    as an artifact of the active MLflow run, under ``artifact_path``.
+
+    kedro-mlflow's ``MlflowArtifactDataset`` does the same, but it builds its
+    class at run time, which cannot be pickled: ``kedro run --runner
+    ParallelRunner`` refuses to start with it. This class can, and a worker
+    process started by that runner logs into the run that its parent opened.
+    Unversioned only: the file logged is ``filepath`` itself.
+    """
+
+    def __init__(
+        self, *, filepath: str, artifact_path: str | None = None, **kwargs: Any
+    ) -> None:
+        if kwargs.get("version") is not None:
+            raise DatasetError(
+                f"{type(self).__name__} '{filepath}' cannot be versioned: "
+                "remove `versioned: true` from its catalog entry."
+            )
+        super().__init__(filepath=filepath, **kwargs)
+        self.local_file = filepath
+        self.artifact_path = artifact_path
+
+    def save(self, data: Any) -> None:
+        super().save(data)
+        # Outside a pipeline run (e.g. catalog.save in a notebook) the image is
+        # only written: mlflow.log_artifact would open a stray run for it.
+        if mlflow.active_run() is not None:
+            mlflow.log_artifact(self.local_file, self.artifact_path)

@@ -13,6 +13,7 @@ from {{ cookiecutter.python_package }}.config_loader import ProjectConfigLoader
 from {{ cookiecutter.python_package }}.hooks import ProjectHooks, TrackingServerHooks
 from {{ cookiecutter.python_package }}.interactive import InteractiveHooks
 from {{ cookiecutter.python_package }}.lineage import LineageHooks
+from {{ cookiecutter.python_package }}.run_lock import RunLockHooks
 from {{ cookiecutter.python_package }}.run_status import RunStatusHooks
 from {{ cookiecutter.python_package }}.tracking import local_artifact_location, project_root
 
@@ -35,8 +36,11 @@ DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow", "kedro-viz")
 # - RunStatusHooks records an interrupted run KILLED (see run_status.py);
 # - InteractiveHooks gives IPython and notebook sessions their MLflow
 #   behaviour (see interactive.py), and only keeps autolog out of `kedro run`;
-# - TrackingServerHooks turns an unusable tracking server into one clear error.
+# - TrackingServerHooks turns an unusable tracking server into one clear error;
+# - RunLockHooks makes concurrent runs of the project wait for each other
+#   (see run_lock.py).
 HOOKS = (
+    RunLockHooks(),
     ProjectHooks(),
     LineageHooks(),
     RunStatusHooks(),
