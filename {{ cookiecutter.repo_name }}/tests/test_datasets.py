@@ -58,7 +58,8 @@ def test_by_default_loads_the_champion_of_the_model_training_registers():
     dataset = RegisteredModelDataset()
 
     assert log_model_kwargs()["registered_model_name"] == REGISTERED_MODEL_NAME
-    assert (dataset.model_name, dataset.alias) == (REGISTERED_MODEL_NAME, CHAMPION_ALIAS)
+    assert dataset.model_name == REGISTERED_MODEL_NAME
+    assert dataset.alias == CHAMPION_ALIAS
 
 
 def roc_like_figure() -> Figure:
