@@ -247,3 +247,35 @@ def test_notebook_search_and_training_run_compared_from_mlflow(
     assert changed.startswith("DIFFERENT data: run 'search' saw 'X_train'"), changed
     assert "re-run the search" in changed
     assert same.startswith("Same data: runs 'search' and '__default__'"), same
+
+
+def test_runs_by_hand_in_a_kernel_see_the_code_as_it_is_at_each_cell(
+    lineage_project,
+    kernel_env,  # noqa: F811
+    tmp_path,
+):
+    project = lineage_project
+    before = {run.info.run_id for run in runs(project)}
+    execute(
+        project,
+        notebook_of_cells(
+            "%load_ext kedro.ipython",
+            "import subprocess\n"
+            "import mlflow\n"
+            "subprocess.run(['git', '-c', 'user.name=t', '-c', 'user.email=t@t', "
+            "'commit', '-qam', 'notes'], cwd=context.project_path, check=True)",
+            "with mlflow.start_run(run_name='committed'):\n    pass",
+            "(context.project_path / 'README.md').write_text('rewritten\\n')",
+            "with mlflow.start_run(run_name='edited'):\n    pass",
+        ),
+        tmp_path / "by-hand.ipynb",
+        kernel_env,
+    )
+    committed, edited = (
+        run.data.tags for run in runs(project) if run.info.run_id not in before
+    )
+    assert committed["mlflow.source.git.dirty"] == "false"
+    assert edited["mlflow.source.git.dirty"] == "true"
+    assert edited["kedro.git.changed_files"] == "README.md"
+    assert committed["mlflow.source.git.commit"] == edited["mlflow.source.git.commit"]
+    assert committed["kedro.interactive"] == edited["kedro.interactive"] == "true"

@@ -13,8 +13,8 @@ from kedro.framework.hooks import hook_impl
 from mlflow.exceptions import MlflowException
 
 from .tracking import (
+    context_run_tags,
     is_tracking_server,
-    run_tags,
     tag_every_run,
     without_password,
 )
@@ -95,6 +95,5 @@ class ProjectHooks:
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
         # Before any run starts: kedro-mlflow's, autolog's, or one by hand.
-        # Kedro's default environment is settings.py's default_run_env.
-        env = context.env or context.config_loader.default_run_env
-        tag_every_run(run_tags(context.project_path, env))
+        # In IPython, interactive.py refreshes them before each cell.
+        tag_every_run(context_run_tags(context))

@@ -37,7 +37,13 @@ import mlflow
 from kedro.framework.hooks import hook_impl
 from mlflow.utils.autologging_utils import disable_autologging
 
-from .tracking import INTERACTIVE_TAG, ipython_shell, without_password
+from .tracking import (
+    INTERACTIVE_TAG,
+    context_run_tags,
+    ipython_shell,
+    tag_every_run,
+    without_password,
+)
 
 if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
@@ -92,6 +98,24 @@ def quiet_pipeline_logs() -> None:
             logger.setLevel(logging.WARNING)
 
 
+def refresh_run_tags_before_each_cell(shell: Any, context: KedroContext) -> None:
+    """Before each cell, give the runs it may start by hand the project's
+    tags as they are then: a file edited or committed since the project was
+    loaded changes the git commit and the dirty flag (tracking.run_tags).
+
+    Replaces the callback of an earlier load: ``%reload_kedro`` re-imports the
+    project's modules, this one included.
+    """
+
+    def refresh_run_tags(info: Any) -> None:
+        tag_every_run(context_run_tags(context))
+
+    for callback in list(shell.events.callbacks["pre_run_cell"]):
+        if getattr(callback, "__name__", None) == refresh_run_tags.__name__:
+            shell.events.unregister("pre_run_cell", callback)
+    shell.events.register("pre_run_cell", refresh_run_tags)
+
+
 class InteractiveHooks:
     """The MLflow behaviour of an interactive session (see the module's docstring).
 
@@ -113,6 +137,7 @@ class InteractiveHooks:
         if shell is None:
             return
         quiet_pipeline_logs()
+        refresh_run_tags_before_each_cell(shell, context)
         ended = end_active_runs()
         if ended:
             print(f"Ended the MLflow run(s) left active: {', '.join(ended)}")  # noqa: T201

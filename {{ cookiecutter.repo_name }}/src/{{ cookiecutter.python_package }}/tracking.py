@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from kedro.utils import find_kedro_project
@@ -19,6 +19,9 @@ from mlflow.utils.mlflow_tags import (
     MLFLOW_GIT_COMMIT,
     MLFLOW_GIT_DIRTY,
 )
+
+if TYPE_CHECKING:
+    from kedro.framework.context import KedroContext
 
 INTERACTIVE_TAG = "kedro.interactive"
 FRONTEND_TAG = "kedro.interactive.frontend"
@@ -126,6 +129,13 @@ def notebook_path() -> str | None:
     if shell is not None and shell.user_ns.get("__vsc_ipynb_file__"):
         return str(shell.user_ns["__vsc_ipynb_file__"])
     return os.environ.get("JPY_SESSION_NAME") or None
+
+
+def context_run_tags(context: KedroContext) -> dict[str, str]:
+    """``run_tags`` of a loaded project, in the environment it was loaded with
+    (Kedro's default is settings.py's ``default_run_env``)."""
+    env = context.env or context.config_loader.default_run_env
+    return run_tags(context.project_path, env)
 
 
 def tag_every_run(tags: dict[str, str]) -> None:
