@@ -22,6 +22,8 @@ MODEL_INPUT = "data/05_model_input/model_input_table.parquet"
 def runs(project: Project) -> list:
     client = mlflow.MlflowClient(f"sqlite:///{(project.path / 'mlflow.db').as_posix()}")
     experiment = client.get_experiment_by_name(DEFAULT_PACKAGE)
+    if experiment is None:  # nothing has run yet
+        return []
     return client.search_runs(
         [experiment.experiment_id], max_results=1000, order_by=["start_time ASC"]
     )
@@ -263,7 +265,7 @@ def test_runs_by_hand_in_a_kernel_see_the_code_as_it_is_at_each_cell(
             "import subprocess\n"
             "import mlflow\n"
             "subprocess.run(['git', '-c', 'user.name=t', '-c', 'user.email=t@t', "
-            "'commit', '-qam', 'notes'], cwd=context.project_path, check=True)",
+            "'commit', '--allow-empty', '-qam', 'notes'], cwd=context.project_path, check=True)",
             "with mlflow.start_run(run_name='committed'):\n    pass",
             "(context.project_path / 'README.md').write_text('rewritten\\n')",
             "with mlflow.start_run(run_name='edited'):\n    pass",
