@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -150,9 +151,11 @@ def untracked_copy(project: Path, work: Path) -> Path:
     )
     settings = copy / "src" / PACKAGE / "settings.py"
     text = settings.read_text()
-    registered = ", MlflowHook())"
-    assert registered in text, "settings.py no longer registers MlflowHook last"
-    settings.write_text(text.replace(registered, ")"))
+    # The last entry of HOOKS: "MlflowHook())" on one line, or "MlflowHook(),"
+    # on a line of its own before the closing parenthesis.
+    registered = re.compile(r",\s*MlflowHook\(\),?\s*\)")
+    assert registered.search(text), "settings.py no longer registers MlflowHook last"
+    settings.write_text(registered.sub(")", text, count=1))
     (copy / "conf" / "untracked").mkdir()
     (copy / "conf" / "untracked" / "catalog.yml").write_text(UNTRACKED_CATALOG)
     return copy
@@ -247,6 +250,50 @@ def bench_profile(project: Path, repeats: int) -> dict:
     return alternate(with_profile, bare, repeats)
 
 
+def bench_lineage(project: Path, repeats: int) -> dict:
+    """What recording the training rows as an MLflow dataset input costs
+    (lineage.dataset: digest, schema, size, as log_input sends them), on the
+    model input table and on a table of 100 copies of it."""
+    table = project / "data" / "05_model_input" / "model_input_table.parquet"
+    if not table.exists():
+        subprocess.run(
+            [str(BIN / "kedro"), "run", "--pipelines", "preprocessing"],
+            cwd=project,
+            env=environment(),
+            capture_output=True,
+            check=True,
+        )
+    code = f"""
+import json, sys, time
+sys.path.insert(0, {str(project / "src")!r})
+import pandas as pd
+from {PACKAGE}.lineage import dataset
+table = pd.read_parquet({str(table)!r})
+sizes = {{"1x": table, "100x": pd.concat([table] * 100, ignore_index=True)}}
+times = {{}}
+for name, frame in sizes.items():
+    def record():
+        start = time.perf_counter()
+        dataset("X_train", frame, "table.parquet", frame["churned"]).to_dict()
+        return time.perf_counter() - start
+    record()
+    times[name] = [record() for _ in range({repeats})]
+print(json.dumps(times))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    times = json.loads(out.stdout.strip().splitlines()[-1])
+    stats = {name: summary(values) for name, values in times.items()}
+    stats["ratio"] = stats["100x"]["median"] / stats["1x"]["median"]
+    return stats
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
@@ -271,6 +318,10 @@ def run(repeats: int, parts: list[str]) -> dict:
             results["profile"] = bench_profile(project, repeats)
             results["profile_ratio"] = results["profile"]["ratio"]
             results["profile_ready_s"] = results["profile"]["tracked"]["median"]
+        if "lineage" in parts:
+            results["lineage"] = bench_lineage(project, repeats)
+            results["lineage_100x_s"] = results["lineage"]["100x"]["median"]
+            results["lineage_100x_ratio"] = results["lineage"]["ratio"]
     return results
 
 
@@ -306,6 +357,14 @@ def table(results: dict) -> str:
         )
     if "profile_ready_s" in results:
         rows.append(f"profile_ready_s: {results['profile_ready_s']:.2f}")
+    if "lineage" in results:
+        lineage = results["lineage"]
+        rows.append(
+            f"lineage: recording the model input table as a dataset input "
+            f"{lineage['1x']['median']:.3f} s, a table 100 times its size "
+            f"{lineage['100x']['median']:.2f} s "
+            f"(lineage_100x_ratio {lineage['ratio']:.0f})"
+        )
     return "\n".join(rows)
 
 
@@ -316,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, help="repetitions of each side")
     parser.add_argument(
         "--only",
-        default="bake,run,autolog,profile",
+        default="bake,run,autolog,profile,lineage",
         help="comma-separated figures to measure (default: all)",
     )
     args = parser.parse_args(argv)
@@ -324,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     if repeats < 1:
         parser.error(f"--repeats {repeats}: must be at least 1")
     parts = args.only.split(",")
-    unknown = set(parts) - {"bake", "run", "autolog", "profile"}
+    unknown = set(parts) - {"bake", "run", "autolog", "profile", "lineage"}
     if unknown:
         parser.error(
             f"--only {args.only}: unknown figure(s) {', '.join(sorted(unknown))}"

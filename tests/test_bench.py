@@ -1,4 +1,4 @@
-"""Fast tier: the benchmark runs and reports what it promises (not how fast)."""
+"""The benchmark runs and reports what it promises (not how fast)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from conftest import TEMPLATE_DIR, clean_env
 
 
@@ -50,3 +51,27 @@ def test_bench_refuses_bad_arguments():
     )
     assert out.returncode == 2
     assert "--only bak: unknown figure(s) bak" in out.stderr
+
+
+@pytest.mark.slow
+def test_bench_measures_lineage_and_runs_tracked_against_untracked():
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(TEMPLATE_DIR / "benchmarks" / "bench.py"),
+            "--json",
+            "--repeats",
+            "1",
+            "--only",
+            "run,lineage",
+        ],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out.stdout)
+    assert results["run_ratio"] > 0
+    assert results["lineage"]["100x"]["median"] > results["lineage"]["1x"]["median"]
+    assert results["lineage_100x_ratio"] == results["lineage"]["ratio"]
