@@ -191,6 +191,20 @@ def bench_run(project: Path, work: Path, repeats: int) -> dict:
     return stats
 
 
+def in_project(code: str, project: Path) -> dict:
+    """Run ``code`` in a new interpreter from the project's root; return the
+    JSON object it prints last."""
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def bench_autolog(project: Path, work: Path, repeats: int) -> dict:
     """The tuning search of notebook 2, under the project's autolog setup,
     against the same search untracked; in-process, the search call only."""
@@ -213,15 +227,7 @@ for _ in range({repeats}):
     sides["untracked"].append(timed(False))
 print(json.dumps(sides))
 """
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=project,
-        env=environment(),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    sides = json.loads(out.stdout.strip().splitlines()[-1])
+    sides = in_project(code, project)
     stats = {side: summary(values) for side, values in sides.items()}
     stats["ratio"] = stats["tracked"]["median"] / stats["untracked"]["median"]
     return stats
@@ -280,15 +286,7 @@ for name, frame in sizes.items():
     times[name] = [record() for _ in range({repeats})]
 print(json.dumps(times))
 """
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=project,
-        env=environment(),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    times = json.loads(out.stdout.strip().splitlines()[-1])
+    times = in_project(code, project)
     stats = {name: summary(values) for name, values in times.items()}
     stats["ratio"] = stats["100x"]["median"] / stats["1x"]["median"]
     return stats

@@ -67,33 +67,6 @@ find_python() {  # prints the path of an interpreter for Python $1 (e.g. 3.10)
     return 1
 }
 
-# Executes a notebook with nbclient in the given kernel, from the given folder;
-# exits 3 when an output has a line a user would read as a warning.
-execute_notebook='
-import re
-import sys
-import nbformat
-from nbclient import NotebookClient
-
-source, target, cwd, kernel = sys.argv[1:5]
-notebook = nbformat.read(source, as_version=4)
-client = NotebookClient(
-    notebook, kernel_name=kernel, timeout=900, resources={"metadata": {"path": cwd}}
-)
-try:
-    client.execute()
-finally:
-    nbformat.write(notebook, target)
-warnings = [
-    line
-    for cell in notebook.cells
-    for output in cell.get("outputs", [])
-    for line in (output.get("text") or output.get("data", {}).get("text/plain", "")).splitlines()
-    if re.search("warning", line, re.IGNORECASE)
-]
-print("\n".join(warnings))
-sys.exit(3 if warnings else 0)
-'
 versions='
 import importlib.metadata as md
 names = ["kedro", "kedro-mlflow", "mlflow", "kedro-datasets", "scikit-learn",
@@ -149,8 +122,10 @@ for leg in "${legs[@]}"; do
     notebooks=ok
     for notebook in "$dir"/project/notebooks/*.ipynb; do
         name=$(basename "$notebook" .ipynb)
-        outcome=$(step "$leg" "$name" python -c "$execute_notebook" "$notebook" \
-            "$dir/$name.executed.ipynb" "$dir/project/notebooks" python3)
+        # Exits 3 when an output has a line a user would read as a warning.
+        outcome=$(step "$leg" "$name" python "$template/scripts/execute_notebook.py" \
+            "$notebook" "$dir/$name.executed.ipynb" "$dir/project/notebooks" python3 \
+            --no-warnings)
         case $outcome in
             ok) ;;
             "FAIL(3)") [ "$notebooks" != ok ] || notebooks="warnings: $name" ;;

@@ -10,6 +10,8 @@ import signal
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +81,24 @@ def stop_process_group(process: subprocess.Popen, timeout: float = 15) -> None:
         except subprocess.TimeoutExpired:
             continue
     process.wait()
+
+
+def wait_until_served(
+    url: str, server: subprocess.Popen, log: Path, seconds: float = 180
+) -> bytes:
+    """Poll `url` until it answers 200 and return its body; fail, showing the
+    server's log, when the server exits first or `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert server.poll() is None, log.read_text()
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                if response.status == 200:
+                    return response.read()
+        except OSError:  # not listening yet, or not ready
+            pass
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(1)
 
 
 Bake = Callable[..., Path]
@@ -151,6 +171,27 @@ class Project:
 
     def python(self, code: str, **kwargs) -> subprocess.CompletedProcess:
         return self.run("python", "-c", code, **kwargs)
+
+    def fresh_copy(self, path: Path) -> Project:
+        """A copy of this project at `path`, sharing its virtualenv, without
+        anything its runs left behind: as baked and committed, never run."""
+        shutil.copytree(self.path, path, ignore=run_outputs)
+        (path / "conf" / "local" / "parameters_training.yml").unlink(missing_ok=True)
+        return Project(path=path, venv=self.venv)
+
+
+def run_outputs(folder: str, names: list[str]) -> set[str]:
+    """What runs leave in a project (for shutil.copytree's `ignore`): the
+    MLflow store and artifacts, every data layer but the raw one, the run
+    lock, kedro-viz's and IPython's records."""
+    ignored = set(
+        shutil.ignore_patterns(
+            "mlflow.db*", "mlartifacts", ".kedro-run.lock", ".viz", "history.*"
+        )(folder, names)
+    )
+    if Path(folder).parent.name == "data" and Path(folder).name != "01_raw":
+        ignored |= {name for name in names if name != ".gitkeep"}
+    return ignored
 
 
 def make_venv(path: Path, *install_args: str) -> Path:

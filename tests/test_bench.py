@@ -10,23 +10,18 @@ import pytest
 from conftest import TEMPLATE_DIR, clean_env
 
 
-def test_bench_quick_json_has_the_promised_shape():
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(TEMPLATE_DIR / "benchmarks" / "bench.py"),
-            "--quick",
-            "--json",
-            "--repeats",
-            "1",
-            "--only",
-            "bake",
-        ],
+def bench(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(TEMPLATE_DIR / "benchmarks" / "bench.py"), *args],
         env=clean_env(),
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
     )
+
+
+def test_bench_quick_json_has_the_promised_shape():
+    out = bench("--quick", "--json", "--repeats", "1", "--only", "bake")
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     assert results["repeats"] == 1
@@ -39,37 +34,14 @@ def test_bench_quick_json_has_the_promised_shape():
 
 
 def test_bench_refuses_bad_arguments():
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(TEMPLATE_DIR / "benchmarks" / "bench.py"),
-            "--only",
-            "bak",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    out = bench("--only", "bak")
     assert out.returncode == 2
     assert "--only bak: unknown figure(s) bak" in out.stderr
 
 
 @pytest.mark.slow
 def test_bench_measures_lineage_and_runs_tracked_against_untracked():
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(TEMPLATE_DIR / "benchmarks" / "bench.py"),
-            "--json",
-            "--repeats",
-            "1",
-            "--only",
-            "run,lineage",
-        ],
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
+    out = bench("--json", "--repeats", "1", "--only", "run,lineage", timeout=1200)
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     assert results["run_ratio"] > 0

@@ -4,23 +4,19 @@ command it prints last, pasted into a new shell."""
 from __future__ import annotations
 
 import subprocess
-import time
-import urllib.request
 
 import pytest
-from conftest import TEMPLATE_DIR, clean_env, free_port, stop_process_group
+from conftest import (
+    TEMPLATE_DIR,
+    clean_env,
+    free_port,
+    stop_process_group,
+    wait_until_served,
+)
 
 pytestmark = pytest.mark.slow
 
 UI_START_SECONDS = 180
-
-
-def answers(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status
-    except OSError:
-        return None
 
 
 def test_demo_prints_a_ui_command_that_works_in_a_new_shell(tmp_path):
@@ -52,12 +48,6 @@ def test_demo_prints_a_ui_command_that_works_in_a_new_shell(tmp_path):
             start_new_session=True,  # its own process group, to stop it whole
         )  # fmt: skip
     try:
-        deadline = time.monotonic() + UI_START_SECONDS
-        status = None
-        while status != 200 and time.monotonic() < deadline:
-            assert ui.poll() is None, log.read_text()
-            time.sleep(1)
-            status = answers(f"http://127.0.0.1:{port}/")
-        assert status == 200, log.read_text()
+        wait_until_served(f"http://127.0.0.1:{port}/", ui, log, UI_START_SECONDS)
     finally:
         stop_process_group(ui)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -30,13 +29,7 @@ SLOW_PARAMS = f"hyperparameters.n_estimators={SLOW_TREES}"
 @pytest.fixture
 def fresh(project, tmp_path) -> Project:
     """A copy of the baked project with an empty store."""
-    copy = Project(path=tmp_path / project.path.name, venv=project.venv)
-    shutil.copytree(
-        project.path,
-        copy.path,
-        ignore=shutil.ignore_patterns("mlflow.db", "mlartifacts", ".git"),
-    )
-    return copy
+    return project.fresh_copy(tmp_path / project.path.name)
 
 
 def client_of(project: Project) -> mlflow.MlflowClient:

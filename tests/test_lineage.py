@@ -6,7 +6,6 @@ git as a user keeps it, with its own MLflow store.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import mlflow
@@ -43,31 +42,10 @@ def inputs_of(run) -> dict[str, tuple[str, str, str]]:
     return found
 
 
-def git(project: Project, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=project.path,
-        check=True,
-        capture_output=True,
-    )
-
-
 @pytest.fixture(scope="module")
 def lineage_project(project: Project, tmp_path_factory) -> Project:
-    """A never-run copy of the session's project, committed to its own git."""
-    path = tmp_path_factory.mktemp("lineage") / project.path.name
-    shutil.copytree(
-        project.path,
-        path,
-        ignore=shutil.ignore_patterns(
-            ".git", "mlflow.db*", "mlartifacts", "*.parquet", "*.pkl", "*.png"
-        ),
-    )
-    copy = Project(path=path, venv=project.venv)
-    git(copy, "init", "-q")
-    git(copy, "add", "-A")
-    git(copy, "commit", "-qm", "bake")
-    return copy
+    """A never-run copy of the session's project, in git as baked."""
+    return project.fresh_copy(tmp_path_factory.mktemp("lineage") / project.path.name)
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,16 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import DEFAULT_PACKAGE, Project, free_port, stop_process_group
+from conftest import (
+    DEFAULT_PACKAGE,
+    Project,
+    free_port,
+    stop_process_group,
+    wait_until_served,
+)
 from test_project import runs_in
 
 pytestmark = pytest.mark.slow
@@ -45,13 +49,7 @@ def chromium_dom(url: str, profile: Path) -> str:
 @pytest.fixture
 def tracked(project, tmp_path) -> Project:
     """A copy of the baked project with a store of its own and one `kedro run`."""
-    copy = tmp_path / project.path.name
-    shutil.copytree(
-        project.path,
-        copy,
-        ignore=shutil.ignore_patterns("mlflow.db", "mlartifacts", ".git"),
-    )
-    tracked = Project(path=copy, venv=project.venv)
+    tracked = project.fresh_copy(tmp_path / project.path.name)
     tracked.run("kedro", "run")
     return tracked
 
@@ -74,15 +72,7 @@ def test_the_readme_address_opens_the_training_runs(tracked, tmp_path):
             start_new_session=True,
         )
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert ui.poll() is None, log.read_text()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health"):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(1)
+        wait_until_served(f"http://127.0.0.1:{port}/health", ui, log)
         dom = chromium_dom(address.replace(":5000/", f":{port}/"), tmp_path / "p")
     finally:
         stop_process_group(ui)

@@ -10,9 +10,7 @@ and are stopped by the test that starts them.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from conftest import (
     Project,
     free_port,
     stop_process_group,
+    wait_until_served,
     warning_lines,
 )
 from test_project import runs_in
@@ -80,16 +79,7 @@ class Trained:
 
 @pytest.fixture(scope="module")
 def trained(project, tmp_path_factory) -> Trained:
-    path = tmp_path_factory.mktemp("model") / project.path.name
-    shutil.copytree(
-        project.path,
-        path,
-        ignore=shutil.ignore_patterns(
-            "mlflow.db*", "mlartifacts", ".git", "*.parquet", "*.pkl", "*.png",
-            PREDICTIONS_FILE.name,
-        ),
-    )  # fmt: skip
-    copy = Project(path=path, venv=project.venv)
+    copy = project.fresh_copy(tmp_path_factory.mktemp("model") / project.path.name)
     before_training = copy.run("kedro", "run", "--pipelines", "inference", check=False)
     copy.run("kedro", "run")
     promote = copy.run("python", "scripts/promote.py")
@@ -320,16 +310,7 @@ def test_mlflow_models_serve_answers_raw_rows(trained, tmp_path):
             start_new_session=True,  # its own process group, to stop it whole
         )  # fmt: skip
     try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            assert server.poll() is None, log.read_text()
-            try:
-                if request(f"{url}/ping")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(1)
+        wait_until_served(f"{url}/ping", server, log, SERVER_START_SECONDS)
 
         rows = raw_rows(trained, 20)
         status, answer = request(f"{url}/invocations", dataframe_split(rows))

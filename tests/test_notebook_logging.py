@@ -5,7 +5,6 @@ terminal still prints them."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from conftest import Project
@@ -29,13 +28,7 @@ CELLS = [
 
 @pytest.fixture
 def copy(project, tmp_path) -> Project:
-    path = tmp_path / project.path.name
-    shutil.copytree(
-        project.path,
-        path,
-        ignore=shutil.ignore_patterns("mlflow.db*", "mlartifacts", "*.parquet"),
-    )
-    return Project(path=path, venv=project.venv)
+    return project.fresh_copy(tmp_path / project.path.name)
 
 
 @pytest.fixture

@@ -21,7 +21,13 @@ import mlflow
 import nbformat
 import pytest
 import yaml
-from conftest import DEFAULT_PACKAGE, WARNING_LINE, Project, warning_lines
+from conftest import (
+    DEFAULT_PACKAGE,
+    TEMPLATE_DIR,
+    WARNING_LINE,
+    Project,
+    warning_lines,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -34,25 +40,6 @@ REPORT = re.compile(
 )
 # Colours and links of Kedro's rich log lines.
 ANSI = re.compile(r"\x1b\[[0-9;]*m|\x1b\]8;[^\x1b]*\x1b\\")
-
-# Runs in the project's virtualenv: executes a notebook with nbclient in a
-# kernel of that interpreter, from the given working folder, and writes the
-# executed copy (also when a cell fails, to show what failed).
-EXECUTE = """
-import sys
-import nbformat
-from nbclient import NotebookClient
-
-source, target, cwd, kernel = sys.argv[1:5]
-notebook = nbformat.read(source, as_version=4)
-client = NotebookClient(
-    notebook, kernel_name=kernel, timeout=900, resources={"metadata": {"path": cwd}}
-)
-try:
-    client.execute()
-finally:
-    nbformat.write(notebook, target)
-"""
 
 
 @dataclass
@@ -112,16 +99,7 @@ def errors_of(notebook: nbformat.NotebookNode | None) -> str:
 @pytest.fixture(scope="module")
 def fresh(project: Project, tmp_path_factory) -> Project:
     """The session's project as baked and committed, never run."""
-    path = tmp_path_factory.mktemp("notebooks") / project.path.name
-    shutil.copytree(
-        project.path,
-        path,
-        ignore=shutil.ignore_patterns(
-            "mlflow.db*", "mlartifacts", "*.parquet", "*.pkl", "*.png", "history.*"
-        ),
-    )
-    (path / "conf" / "local" / "parameters_training.yml").unlink(missing_ok=True)
-    return Project(path=path, venv=project.venv)
+    return project.fresh_copy(tmp_path_factory.mktemp("notebooks") / project.path.name)
 
 
 @pytest.fixture(scope="module")
@@ -151,8 +129,7 @@ def execute(
     nbformat.write(notebook, source)
     result = project.run(
         "python",
-        "-c",
-        EXECUTE,
+        str(TEMPLATE_DIR / "scripts" / "execute_notebook.py"),
         str(source),
         str(target),
         str(project.path / "notebooks"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 
 import pytest
 from conftest import Project
@@ -26,12 +25,7 @@ def store_digest(project: Project) -> dict[str, str]:
 
 
 def test_project_tests_pass_after_a_run_and_leave_its_store_alone(project, tmp_path):
-    used = Project(path=tmp_path / project.path.name, venv=project.venv)
-    shutil.copytree(
-        project.path,
-        used.path,
-        ignore=shutil.ignore_patterns("mlflow.db", "mlartifacts", ".git"),
-    )
+    used = project.fresh_copy(tmp_path / project.path.name)
     used.run("kedro", "run")
     before = store_digest(used)
     assert "mlflow.db" in before

@@ -126,13 +126,7 @@ def test_params_override_is_tracked(project, first_run):
 @pytest.fixture
 def project_copy(project, tmp_path) -> Project:
     """A throwaway copy of the baked project (same venv), to break things in."""
-    copy = tmp_path / project.path.name
-    shutil.copytree(
-        project.path,
-        copy,
-        ignore=shutil.ignore_patterns("mlflow.db", "mlartifacts", "*.parquet", ".git"),
-    )
-    return Project(path=copy, venv=project.venv)
+    return project.fresh_copy(tmp_path / project.path.name)
 
 
 def test_missing_input_data_fails_and_is_recorded_failed(project_copy):

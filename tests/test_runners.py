@@ -5,7 +5,6 @@ project that has never run."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import mlflow
@@ -41,15 +40,7 @@ print(json.dumps(depths))
 
 @pytest.fixture
 def fresh(project: Project, tmp_path) -> Project:
-    path = tmp_path / project.path.name
-    shutil.copytree(
-        project.path,
-        path,
-        ignore=shutil.ignore_patterns(
-            "mlflow.db*", "mlartifacts", "*.parquet", "*.pkl", "*.png", "*.lock"
-        ),
-    )
-    return Project(path=path, venv=project.venv)
+    return project.fresh_copy(tmp_path / project.path.name)
 
 
 def store_uri(project: Project) -> str:

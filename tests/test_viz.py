@@ -4,13 +4,10 @@ inference pipeline that kedro-mlflow's pipeline_ml_factory logs included."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import time
-import urllib.request
 
 import pytest
-from conftest import Project, free_port, stop_process_group
+from conftest import Project, free_port, stop_process_group, wait_until_served
 
 pytestmark = pytest.mark.slow
 
@@ -32,9 +29,7 @@ def task_names(graph: dict) -> list[str]:
 @pytest.fixture
 def viz_project(project, tmp_path) -> Project:
     """A copy of the baked project: `kedro viz build` writes build/ into it."""
-    copy = tmp_path / project.path.name
-    shutil.copytree(project.path, copy, ignore=shutil.ignore_patterns(".git"))
-    return Project(path=copy, venv=project.venv)
+    return project.fresh_copy(tmp_path / project.path.name)
 
 
 @pytest.fixture
@@ -72,17 +67,8 @@ def test_kedro_viz_run_serves_the_pipelines(viz_project, registry, tmp_path):
             start_new_session=True,
         )  # fmt: skip
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert server.poll() is None, log.read_text()
-            try:
-                url = f"http://127.0.0.1:{port}/api/pipelines/inference"
-                with urllib.request.urlopen(url, timeout=30) as response:
-                    graph = json.loads(response.read())
-                break
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(1)
+        url = f"http://127.0.0.1:{port}/api/pipelines/inference"
+        graph = json.loads(wait_until_served(url, server, log))
         assert task_names(graph) == registry["inference"]
     finally:
         stop_process_group(server)
