@@ -53,6 +53,7 @@ requirements.txt
 docker-compose.yml
 scripts/tracking_server.sh
 conf/base/catalog.yml
+conf/base/lineage.yml
 conf/base/mlflow.yml
 conf/base/parameters_preprocessing.yml
 conf/base/parameters_training.yml
@@ -97,6 +98,7 @@ scripts/promote.py
 tests/__init__.py
 tests/conftest.py
 tests/test_datasets.py
+tests/test_lineage.py
 tests/test_tracking.py
 tests/test_run.py
 tests/pipelines/__init__.py

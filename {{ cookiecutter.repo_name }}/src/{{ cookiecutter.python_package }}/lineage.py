@@ -1,11 +1,11 @@
 """What each MLflow run saw: its data, and which pipeline it ran.
 
-- **Data.** A catalog entry whose ``metadata`` has an ``mlflow_input`` key is
-  recorded as an MLflow dataset input (``mlflow.log_input``) of every tracked
-  run that loads it: its catalog name, a digest of its content, its source
-  (the file it lives in, or comes from) and a context such as "training". The
-  MLflow UI shows them in the runs table's Dataset column and on each run's
-  page. Nodes stay pure: ``LineageHooks`` does the logging.
+- **Data.** A catalog entry listed in conf/base/lineage.yml is recorded as an
+  MLflow dataset input (``mlflow.log_input``) of every tracked run that loads
+  it: its catalog name, a digest of its content, its source (the file it
+  lives in, or comes from) and a context such as "training". The MLflow UI
+  shows them in the runs table's Dataset column and on each run's page. Nodes
+  stay pure: ``LineageHooks`` does the logging.
 - **What ran.** For pipeline runs, the pipeline and any filter
   (``--from-inputs``, ``--nodes``, ``--tags``, ...; the same for
   ``session.run(...)`` in a notebook). The code (commit, uncommitted changes),
@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import mlflow
 import numpy as np
 import pandas as pd
+from kedro.config import MissingConfigException
 from kedro.framework.hooks import hook_impl
 from mlflow.data.dataset_source_registry import resolve_dataset_source
 from mlflow.data.pandas_dataset import PandasDataset
@@ -37,7 +38,8 @@ from mlflow.entities import Run
 if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
 
-METADATA_KEY = "mlflow_input"
+# conf/<env>/lineage.yml, read through settings.py's config_patterns.
+CONFIG_KEY = "lineage"
 PIPELINE_TAG = "kedro.pipeline"
 # run_params keys of a Kedro run that narrow what runs, as tags kedro.<key>.
 FILTERS = (
@@ -58,9 +60,9 @@ FILTERS = (
 class InputSpec:
     """How a catalog entry is recorded as an MLflow dataset input.
 
-    In catalog.yml, under the entry's ``metadata``::
+    In conf/base/lineage.yml, by the entry's name::
 
-        mlflow_input:
+        X_train:
           context: training        # what the run used the data for
           targets: y_train         # optional: the entry holding the labels
           source: model_input_table  # optional: where the rows come from,
@@ -72,17 +74,26 @@ class InputSpec:
     targets: str | None = None
 
 
-def input_specs(conf_catalog: Mapping[str, Any]) -> dict[str, InputSpec]:
-    """The catalog entries to record, by name, from the catalog's configuration.
+def recorded_inputs(context: KedroContext) -> dict[str, Any]:
+    """What conf/<env>/lineage.yml asks to record (nothing without the file)."""
+    try:
+        return context.config_loader[CONFIG_KEY]
+    except MissingConfigException:
+        return {}
 
-    Kedro gives the configuration with every ``filepath`` made absolute.
-    """
+
+def input_specs(
+    recorded: Mapping[str, Any], conf_catalog: Mapping[str, Any]
+) -> dict[str, InputSpec]:
+    """The entries to record, by name, with the catalog's configuration
+    telling where their data lives (Kedro makes each ``filepath`` absolute)."""
     specs = {}
-    for name, config in conf_catalog.items():
-        metadata = (config or {}).get("metadata") or {}
-        wanted = metadata.get(METADATA_KEY)
-        if not wanted:
-            continue
+    for name, wanted in recorded.items():
+        if not isinstance(wanted, Mapping) or not wanted.get("context"):
+            raise ValueError(
+                f"lineage.yml: '{name}' must give a `context` (e.g. training, "
+                f"evaluation), got {wanted!r}."
+            )
         origin = conf_catalog.get(wanted.get("source", name)) or {}
         specs[name] = InputSpec(
             context=wanted["context"],
@@ -207,9 +218,9 @@ def record_input(
 
     Args:
         context: The Kedro context (``context`` in a notebook).
-        name: A catalog entry with ``mlflow_input`` in its metadata.
+        name: A catalog entry listed in conf/base/lineage.yml.
         data: Its data.
-        targets: The labels, when the entry's ``mlflow_input`` names some.
+        targets: The labels, when lineage.yml names some for the entry.
     """
     catalog = context.config_loader["catalog"]
     for config in catalog.values():
@@ -217,12 +228,12 @@ def record_input(
         # Kedro makes local paths absolute from the project root when it runs.
         if filepath and "://" not in filepath:
             config["filepath"] = Path(context.project_path, filepath).as_posix()
-    specs = input_specs(catalog)
+    specs = input_specs(recorded_inputs(context), catalog)
     if name not in specs:
         raise ValueError(
-            f"Catalog entry '{name}' is not recorded as an MLflow input: give it "
-            f"`metadata: {METADATA_KEY}:` in conf/base/catalog.yml "
-            f"(recorded: {', '.join(sorted(specs)) or 'none'})."
+            f"Catalog entry '{name}' is not recorded as an MLflow input: list it "
+            f"in conf/base/lineage.yml (recorded: "
+            f"{', '.join(sorted(specs)) or 'none'})."
         )
     return log_input(specs[name], name, data, targets)
 
@@ -279,13 +290,18 @@ class LineageHooks:
     """
 
     def __init__(self) -> None:
+        self.recorded: dict[str, Any] = {}
         self.specs: dict[str, InputSpec] = {}
         # What this run has recorded already: a dataset is loaded by several nodes.
         self.logged: set[str] = set()
 
     @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        self.recorded = recorded_inputs(context)
+
+    @hook_impl
     def after_catalog_created(self, conf_catalog: dict[str, Any]) -> None:
-        self.specs = input_specs(conf_catalog)
+        self.specs = input_specs(self.recorded, conf_catalog)
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:

@@ -66,16 +66,20 @@ class RunLockHooks:
             # Still held from an interrupted run of this process (a notebook).
             return
         lock = open(Path(project_path) / LOCK_FILE, "a+")
+        # A POSIX record lock (lockf), not flock: it belongs to the process,
+        # so a notebook whose interrupted run left it held, and whose
+        # %reload_kedro made new hooks that know nothing of it, takes it again
+        # instead of waiting for itself forever.
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held by another process
             lock.seek(0)
             logger.info(
                 "Waiting for another pipeline run of this project (process %s) "
                 "to finish.",
                 lock.read().strip() or "unknown",
             )
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            fcntl.lockf(lock, fcntl.LOCK_EX)
         lock.seek(0)
         lock.truncate()
         lock.write(f"{os.getpid()}\n")
@@ -84,6 +88,8 @@ class RunLockHooks:
 
     def _release(self) -> None:
         if self._held is not None:
-            fcntl.flock(self._held, fcntl.LOCK_UN)
+            # Closing the file releases every lock this process holds on it,
+            # one left by an interrupted run included.
+            fcntl.lockf(self._held, fcntl.LOCK_UN)
             self._held.close()
             self._held = None

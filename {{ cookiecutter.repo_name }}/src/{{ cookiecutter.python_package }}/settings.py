@@ -67,4 +67,7 @@ CONFIG_LOADER_ARGS = {
     # of conf/base/mlflow.yml; Kedro's default would replace each whole
     # top-level section (server, tracking, ui).
     "merge_strategy": {"mlflow": "soft"},
+    # conf/<env>/lineage.yml: the catalog entries each run records as MLflow
+    # dataset inputs (see lineage.py).
+    "config_patterns": {"lineage": ["lineage*", "lineage*/**"]},
 }

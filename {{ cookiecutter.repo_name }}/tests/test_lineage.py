@@ -1,0 +1,78 @@
+"""Tests of lineage.py: which entries are recorded, and their digests."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.python_package }}.lineage import (
+    InputSpec,
+    dataset,
+    input_specs,
+    table_digest,
+)
+
+CATALOG = {
+    "model_input_table": {
+        "type": "pandas.ParquetDataset",
+        "filepath": "/project/data/05_model_input/model_input_table.parquet",
+    },
+    "customers_to_score": {
+        "type": "pandas.CSVDataset",
+        "filepath": "/project/data/01_raw/customers.csv",
+    },
+}
+
+
+def test_entries_are_recorded_with_the_file_their_rows_come_from():
+    recorded = {
+        "X_train": {
+            "context": "training",
+            "targets": "y_train",
+            "source": "model_input_table",
+        },
+        "customers_to_score": {"context": "inference"},
+    }
+    assert input_specs(recorded, CATALOG) == {
+        "X_train": InputSpec(
+            context="training",
+            source="/project/data/05_model_input/model_input_table.parquet",
+            targets="y_train",
+        ),
+        "customers_to_score": InputSpec(
+            context="inference", source="/project/data/01_raw/customers.csv"
+        ),
+    }
+
+
+@pytest.mark.parametrize("wanted", [{}, {"targets": "y_train"}, "training", None])
+def test_an_entry_without_a_context_is_refused_by_name(wanted):
+    with pytest.raises(
+        ValueError, match=r"^lineage.yml: 'X_train' must give a `context`"
+    ):
+        input_specs({"X_train": wanted}, CATALOG)
+
+
+def test_digest_follows_content_labels_and_shape():
+    rows = pd.DataFrame({"fee": [1.0, 2.0, 3.0], "plan": ["a", "b", "c"]})
+    labels = pd.Series([0, 1, 0], name="churned")
+    digest = dataset("X_train", rows, "src", labels).digest
+
+    assert dataset("X_train", rows.copy(), "src", labels.copy()).digest == digest
+    assert dataset("X_train", rows, "src", 1 - labels).digest != digest
+    assert dataset("X_train", rows.iloc[:2], "src", labels.iloc[:2]).digest != digest
+    changed = rows.assign(fee=[1.0, 2.0, 4.0])
+    assert dataset("X_train", changed, "src", labels).digest != digest
+
+
+def test_a_large_table_is_digested_by_rows_spread_over_all_of_it():
+    table = pd.DataFrame({"value": range(300_000)})
+    digest = table_digest(table)
+    last = table.copy()
+    last.iloc[-1, 0] = -1  # the last row is always read
+
+    assert table_digest(last) != digest
+    assert dataset("X", table, "src").profile == {
+        "num_rows": 300_000,
+        "num_elements": 300_000,
+    }
