@@ -4,6 +4,7 @@ baked project installed in its own virtualenv for the whole test session."""
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import signal
@@ -59,11 +60,19 @@ def clean_env(venv: Path | None = None, **extra: str) -> dict[str, str]:
     return env
 
 
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_port(below: int | None = None) -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on right now; under
+    `below` when given (the system picks from its ephemeral range otherwise,
+    which on Linux goes up to 60999)."""
+    candidates = [0] if below is None else random.sample(range(20000, below), 200)
+    for candidate in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:  # taken
+                continue
+            return sock.getsockname()[1]
+    raise AssertionError(f"no free TCP port on 127.0.0.1 under {below}")
 
 
 def stop_process_group(process: subprocess.Popen, timeout: float = 15) -> None:

@@ -52,7 +52,8 @@ def test_kedro_viz_build_shows_every_pipeline_and_its_nodes(viz_project, registr
 
 
 def test_kedro_viz_run_serves_the_pipelines(viz_project, registry, tmp_path):
-    port = free_port()
+    # kedro-viz refuses ports above 49151, the registered range's end.
+    port = free_port(below=49152)
     log = tmp_path / "viz.log"
     with log.open("w") as output:
         server = subprocess.Popen(
