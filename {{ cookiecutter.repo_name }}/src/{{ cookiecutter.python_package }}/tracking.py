@@ -88,16 +88,16 @@ def git_tags(project_path: str | Path) -> dict[str, str]:
 
     MLflow looks for a git repository next to the entry-point script, which
     for `kedro run` or a kernel is not the project's: these are the project's.
+    One `git status` gives them all: it runs before each notebook cell.
     """
-    project_path = Path(project_path)
-    commit = _git(project_path, "rev-parse", "HEAD")
-    if commit is None:  # not a git repository, or no commit yet
+    status = _git(Path(project_path), "status", "--porcelain=v2", "--branch", "-z")
+    headers, changed = _parse_status(status or "")
+    commit = headers.get("branch.oid", "(initial)")
+    if commit == "(initial)":  # not a git repository, or no commit yet
         return {}
-    tags = {MLFLOW_GIT_COMMIT: commit.strip()}
-    branch = (_git(project_path, "rev-parse", "--abbrev-ref", "HEAD") or "").strip()
-    if branch and branch != "HEAD":
-        tags[MLFLOW_GIT_BRANCH] = branch
-    changed = _changed_files(_git(project_path, "status", "--porcelain", "-z") or "")
+    tags = {MLFLOW_GIT_COMMIT: commit}
+    if headers.get("branch.head", "(detached)") != "(detached)":
+        tags[MLFLOW_GIT_BRANCH] = headers["branch.head"]
     tags[MLFLOW_GIT_DIRTY] = str(bool(changed)).lower()
     if changed:
         shown = changed[:MAX_CHANGED_FILES]
@@ -108,24 +108,33 @@ def git_tags(project_path: str | Path) -> dict[str, str]:
     return tags
 
 
-def _changed_files(status: str) -> list[str]:
-    """The paths in `git status --porcelain -z` output: "XY path" entries, a
-    rename or copy followed by an entry holding its old path."""
+# Fields before the path in `git status --porcelain=v2` entries, by kind:
+# "1" changed, "2" renamed or copied (its old path follows as an entry of its
+# own), "u" unmerged, "?" untracked.
+_PATH_FIELD = {"1": 8, "2": 9, "u": 10, "?": 1}
+
+
+def _parse_status(status: str) -> tuple[dict[str, str], list[str]]:
+    """The "# key value" headers and the changed paths of `git status
+    --porcelain=v2 --branch -z` output."""
+    headers: dict[str, str] = {}
+    changed: list[str] = []
     entries = iter(status.split("\0"))
-    changed = []
     for entry in entries:
-        if not entry:
-            continue
-        changed.append(entry[len("XY ") :])
-        if entry[0] in "RC":
-            next(entries, None)
-    return changed
+        kind = entry[:1]
+        if kind == "#":
+            key, _, value = entry[2:].partition(" ")
+            headers[key] = value
+        elif kind in _PATH_FIELD:
+            changed.append(entry.split(" ", _PATH_FIELD[kind])[-1])
+            if kind == "2":
+                next(entries, None)
+    return headers, changed
 
 
 def notebook_path() -> str | None:
     """The notebook this process runs, when its front end says which."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
+    shell = ipython_shell()
     if shell is not None and shell.user_ns.get("__vsc_ipynb_file__"):
         return str(shell.user_ns["__vsc_ipynb_file__"])
     return os.environ.get("JPY_SESSION_NAME") or None
