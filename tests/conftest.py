@@ -13,7 +13,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,10 +23,12 @@ import pytest
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_PACKAGE = "customer_churn"
 
-# Telemetry off and no colours or wrapping, so that output can be asserted on.
+# Telemetry off (Kedro's and MLflow's: MLflow reads DO_NOT_TRACK only when it
+# is "true"), and no colours or wrapping, so that output can be asserted on.
 QUIET_ENV = {
     "KEDRO_DISABLE_TELEMETRY": "true",
     "DO_NOT_TRACK": "1",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
     "NO_COLOR": "1",
     "COLUMNS": "200",
 }
@@ -47,8 +50,8 @@ def clean_env(venv: Path | None = None, **extra: str) -> dict[str, str]:
     a user's machine: no PYTHON* variable of the developer's shell
     (PYTHONWARNINGS=default or PYTHONDEVMODE=1 show warnings a user never
     sees, PYTHONPATH injects code, PYTHONDONTWRITEBYTECODE slows every run), no
-    MLFLOW_* variable (it would move the store), quiet output, and `venv`'s
-    programs first on PATH when given."""
+    MLFLOW_* variable (one would move the store) but the telemetry switch,
+    quiet output, and `venv`'s programs first on PATH when given."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTHON"))
     }
@@ -108,6 +111,41 @@ def wait_until_served(
             pass
         assert time.monotonic() < deadline, log.read_text()
         time.sleep(1)
+
+
+def start_serving(
+    cmd: list[str], url: str, log: Path, seconds: float = 180, **popen
+) -> tuple[subprocess.Popen, bytes]:
+    """Start the server `cmd` in a process group of its own (to stop it whole,
+    workers included), its output going to `log`, and wait until `url`
+    answers 200: the process and that answer's body. Stopped whole if it
+    never answers."""
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            cmd,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            **popen,
+        )
+    try:
+        return process, wait_until_served(url, process, log, seconds)
+    except BaseException:
+        stop_process_group(process)
+        raise
+
+
+@contextmanager
+def served(
+    cmd: list[str], url: str, log: Path, seconds: float = 180, **popen
+) -> Iterator[bytes]:
+    """`start_serving` for the length of a `with` block, which gets the body
+    of `url`'s first 200; the server is stopped whole when the block ends."""
+    process, body = start_serving(cmd, url, log, seconds, **popen)
+    try:
+        yield body
+    finally:
+        stop_process_group(process)
 
 
 Bake = Callable[..., Path]

@@ -10,8 +10,7 @@ from conftest import (
     TEMPLATE_DIR,
     clean_env,
     free_port,
-    stop_process_group,
-    wait_until_served,
+    served,
 )
 
 pytestmark = pytest.mark.slow
@@ -38,16 +37,8 @@ def test_demo_prints_a_ui_command_that_works_in_a_new_shell(tmp_path):
     port = free_port()
     home = tmp_path / "home"
     home.mkdir()
-    log = tmp_path / "ui.log"
-    with log.open("w") as output:
-        ui = subprocess.Popen(
-            ["env", "-i", f"HOME={home}", "PATH=/usr/local/bin:/usr/bin:/bin",
-             "bash", "-c", f"{last} --port {port}"],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, to stop it whole
-        )  # fmt: skip
-    try:
-        wait_until_served(f"http://127.0.0.1:{port}/", ui, log, UI_START_SECONDS)
-    finally:
-        stop_process_group(ui)
+    command = ["env", "-i", f"HOME={home}", "PATH=/usr/local/bin:/usr/bin:/bin",
+               "bash", "-c", f"{last} --port {port}"]  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    with served(command, url, tmp_path / "ui.log", UI_START_SECONDS) as page:
+        assert b"<title>MLflow</title>" in page, page[:500]

@@ -18,8 +18,7 @@ from conftest import (
     DEFAULT_PACKAGE,
     Project,
     free_port,
-    stop_process_group,
-    wait_until_served,
+    served,
 )
 from test_project import runs_in
 
@@ -61,21 +60,14 @@ def test_the_readme_address_opens_the_training_runs(tracked, tmp_path):
     assert f"/experiments/{run.info.experiment_id}/" in address
 
     port = free_port()
-    log = tmp_path / "ui.log"
-    with log.open("w") as output:
-        ui = subprocess.Popen(
-            [str(tracked.bin / "kedro"), "mlflow", "ui", "--port", str(port)],
-            cwd=tracked.path,
-            env=tracked.env(),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_until_served(f"http://127.0.0.1:{port}/health", ui, log)
+    with served(
+        [str(tracked.bin / "kedro"), "mlflow", "ui", "--port", str(port)],
+        f"http://127.0.0.1:{port}/health",
+        tmp_path / "ui.log",
+        cwd=tracked.path,
+        env=tracked.env(),
+    ):
         dom = chromium_dom(address.replace(":5000/", f":{port}/"), tmp_path / "p")
-    finally:
-        stop_process_group(ui)
     assert f"<title>Runs - Experiment {run.info.experiment_id} - MLflow</title>" in dom
     assert f">{run.info.run_name}<" in dom
     assert f">{DEFAULT_PACKAGE}<" in dom

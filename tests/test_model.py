@@ -23,8 +23,7 @@ from conftest import (
     DEFAULT_PACKAGE,
     Project,
     free_port,
-    stop_process_group,
-    wait_until_served,
+    served,
     warning_lines,
 )
 from test_project import runs_in
@@ -295,23 +294,18 @@ def dataframe_split(rows: pd.DataFrame) -> dict:
 def test_mlflow_models_serve_answers_raw_rows(trained, tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "serve.log"
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            [
-                str(trained.project.bin / "mlflow"), "models", "serve",
-                "-m", CHAMPION_URI, "--env-manager", "local",
-                "--host", "127.0.0.1", "--port", str(port),
-            ],
-            cwd=tmp_path,
-            env=trained.project.env(MLFLOW_TRACKING_URI=trained.tracking_uri),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, to stop it whole
-        )  # fmt: skip
-    try:
-        wait_until_served(f"{url}/ping", server, log, SERVER_START_SECONDS)
-
+    with served(
+        [
+            str(trained.project.bin / "mlflow"), "models", "serve",
+            "-m", CHAMPION_URI, "--env-manager", "local",
+            "--host", "127.0.0.1", "--port", str(port),
+        ],
+        f"{url}/ping",
+        tmp_path / "serve.log",
+        SERVER_START_SECONDS,
+        cwd=tmp_path,
+        env=trained.project.env(MLFLOW_TRACKING_URI=trained.tracking_uri),
+    ):  # fmt: skip
         rows = raw_rows(trained, 20)
         status, answer = request(f"{url}/invocations", dataframe_split(rows))
         assert status == 200, answer
@@ -326,5 +320,3 @@ def test_mlflow_models_serve_answers_raw_rows(trained, tmp_path):
         assert status == 400
         assert "Model is missing inputs ['signup_date', " in answer["message"]
         assert request(f"{url}/ping")[0] == 200
-    finally:
-        stop_process_group(server)

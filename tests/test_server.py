@@ -32,6 +32,7 @@ from conftest import (
     commit_to_git,
     free_port,
     make_venv,
+    start_serving,
     stop_process_group,
 )
 
@@ -177,31 +178,17 @@ def start_server(
         MLFLOW_SERVER_HOME=str(home),
         **env,
     )
+    url = f"http://127.0.0.1:{port}"
     log = home / "server.log"
     home.mkdir(parents=True, exist_ok=True)
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            ["bash", str(project.path / "scripts" / "tracking_server.sh"), *args],
-            env=server_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Server(f"http://127.0.0.1:{port}", home / "artifacts", log, process)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(
-                f"tracking_server.sh exited {process.returncode}:\n{log.read_text()}"
-            )
-        try:
-            with urllib.request.urlopen(f"{server.url}/health", timeout=5) as response:
-                if response.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.5)
-    server.stop()
-    pytest.fail(f"tracking server not up after 300 s:\n{log.read_text()}")
+    process, _ = start_serving(
+        ["bash", str(project.path / "scripts" / "tracking_server.sh"), *args],
+        f"{url}/health",
+        log,
+        300,
+        env=server_env,
+    )
+    return Server(url, home / "artifacts", log, process)
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,9 @@ inference pipeline that kedro-mlflow's pipeline_ml_factory logs included."""
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
-from conftest import Project, free_port, stop_process_group, wait_until_served
+from conftest import Project, free_port, served
 
 pytestmark = pytest.mark.slow
 
@@ -54,22 +53,15 @@ def test_kedro_viz_build_shows_every_pipeline_and_its_nodes(viz_project, registr
 def test_kedro_viz_run_serves_the_pipelines(viz_project, registry, tmp_path):
     # kedro-viz refuses ports above 49151, the registered range's end.
     port = free_port(below=49152)
-    log = tmp_path / "viz.log"
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            [
-                str(viz_project.bin / "kedro"), "viz", "run", "--no-browser",
-                "--host", "127.0.0.1", "--port", str(port),
-            ],
-            cwd=viz_project.path,
-            env=viz_project.env(),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    try:
-        url = f"http://127.0.0.1:{port}/api/pipelines/inference"
-        graph = json.loads(wait_until_served(url, server, log))
-        assert task_names(graph) == registry["inference"]
-    finally:
-        stop_process_group(server)
+    with served(
+        [
+            str(viz_project.bin / "kedro"), "viz", "run", "--no-browser",
+            "--host", "127.0.0.1", "--port", str(port),
+        ],
+        f"http://127.0.0.1:{port}/api/pipelines/inference",
+        tmp_path / "viz.log",
+        cwd=viz_project.path,
+        env=viz_project.env(),
+    ) as body:  # fmt: skip
+        graph = json.loads(body)
+    assert task_names(graph) == registry["inference"]
