@@ -5,7 +5,7 @@
 set -euo pipefail
 template=$(cd "$(dirname "$0")/.." && pwd)
 demo=${1:-$template/demo}
-export KEDRO_DISABLE_TELEMETRY=true DO_NOT_TRACK=1
+export KEDRO_DISABLE_TELEMETRY=true DO_NOT_TRACK=1 MLFLOW_DISABLE_TELEMETRY=true
 
 rm -rf "$demo"
 mkdir -p "$demo"

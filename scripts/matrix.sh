@@ -32,10 +32,11 @@ for leg in "${legs[@]}"; do
     esac
 done
 
-export KEDRO_DISABLE_TELEMETRY=true DO_NOT_TRACK=1
 # A user's defaults: bytecode cached, no MLflow settings inherited.
 unset PYTHONDONTWRITEBYTECODE PYTHONPATH PYTHONWARNINGS
 for name in $(compgen -e | grep '^MLFLOW_'); do unset "$name"; done
+# Telemetry off. MLflow reads DO_NOT_TRACK only when it is "true".
+export KEDRO_DISABLE_TELEMETRY=true DO_NOT_TRACK=1 MLFLOW_DISABLE_TELEMETRY=true
 
 rm -rf "$work"
 mkdir -p "$work"

@@ -4,7 +4,7 @@
 # e.g. `bash scripts/test.sh -m "not slow"` for the fast tier alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export KEDRO_DISABLE_TELEMETRY=true DO_NOT_TRACK=1
+export KEDRO_DISABLE_TELEMETRY=true DO_NOT_TRACK=1 MLFLOW_DISABLE_TELEMETRY=true
 
 venv=${TEST_VENV:-.venv-test}
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
