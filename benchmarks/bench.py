@@ -67,7 +67,9 @@ roc_curve_plot:
 def environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env.update(
-        KEDRO_DISABLE_TELEMETRY="true", DO_NOT_TRACK="1", MLFLOW_DISABLE_TELEMETRY="true"
+        KEDRO_DISABLE_TELEMETRY="true",
+        DO_NOT_TRACK="1",
+        MLFLOW_DISABLE_TELEMETRY="true",
     )
     env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
     env.pop("PYTHONDONTWRITEBYTECODE", None)

@@ -1,12 +1,15 @@
-"""Tests of lineage.py: which entries are recorded, and their digests."""
+"""Tests of lineage.py: which entries are recorded, where, and their digests."""
 
 from __future__ import annotations
 
+import mlflow
 import pandas as pd
 import pytest
+from kedro.pipeline import Pipeline, node
 
 from {{ cookiecutter.python_package }}.lineage import (
     InputSpec,
+    LineageHooks,
     dataset,
     input_specs,
     table_digest,
@@ -76,3 +79,32 @@ def test_a_large_table_is_digested_by_rows_spread_over_all_of_it():
         "num_rows": 300_000,
         "num_elements": 300_000,
     }
+
+
+def recorded_names(run_id: str) -> list[str]:
+    inputs = mlflow.get_run(run_id).inputs
+    return [i.dataset.name for i in inputs.dataset_inputs] if inputs else []
+
+
+def test_an_entry_is_recorded_by_the_first_node_that_reads_it_only():
+    # Two nodes read X_test. Under ParallelRunner they run at the same time
+    # in two processes: had both recorded it, both would insert the dataset.
+    pipeline = Pipeline(
+        [
+            node(len, "X_test", "score", name="evaluate"),
+            node(len, "X_test", "plot", name="plot"),
+        ]
+    )
+    first, later = pipeline.nodes
+    hooks = LineageHooks()
+    hooks.recorded = {"X_test": {"context": "evaluation"}}
+    hooks.after_catalog_created(conf_catalog={})
+    rows = pd.DataFrame({"fee": [1.0, 2.0, 3.0]})
+
+    with mlflow.start_run() as run:
+        hooks.before_pipeline_run(run_params={}, pipeline=pipeline)
+        hooks.before_node_run(node=later, inputs={"X_test": rows})
+        assert recorded_names(run.info.run_id) == []
+        hooks.before_node_run(node=first, inputs={"X_test": rows})
+
+    assert recorded_names(run.info.run_id) == ["X_test"]

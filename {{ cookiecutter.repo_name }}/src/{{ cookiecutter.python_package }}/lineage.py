@@ -37,6 +37,7 @@ from mlflow.entities import Run
 
 if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
+    from kedro.pipeline import Node, Pipeline
 
 # conf/<env>/lineage.yml, read through settings.py's config_patterns.
 CONFIG_KEY = "lineage"
@@ -292,8 +293,9 @@ class LineageHooks:
     def __init__(self) -> None:
         self.recorded: dict[str, Any] = {}
         self.specs: dict[str, InputSpec] = {}
-        # What this run has recorded already: a dataset is loaded by several nodes.
-        self.logged: set[str] = set()
+        # The node that records each entry in this run: one per entry, though
+        # several nodes may read it (see before_pipeline_run).
+        self.recorder: dict[str, str] = {}
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
@@ -304,17 +306,27 @@ class LineageHooks:
         self.specs = input_specs(self.recorded, conf_catalog)
 
     @hook_impl
-    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
-        self.logged = set()
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline
+    ) -> None:
+        # Each entry is recorded before the first node (in the pipeline's
+        # order) that reads it, and only there: ParallelRunner and
+        # ThreadRunner run the other readers at the same time, in processes or
+        # threads of their own, and two of them recording one dataset at once
+        # would both insert it into the store, and one would fail.
+        self.recorder = {}
+        for node in pipeline.nodes:
+            for name in node.inputs:
+                if name in self.specs:
+                    self.recorder.setdefault(name, node.name)
         if mlflow.active_run() is not None:
             # The tags of every run (commit, dirty flag, env, notebook) are
             # tracking.run_tags; these are a pipeline run's own.
             mlflow.set_tags(pipeline_tags(run_params))
 
     @hook_impl
-    def before_node_run(self, inputs: dict[str, Any]) -> None:
+    def before_node_run(self, node: Node, inputs: dict[str, Any]) -> None:
         for name, spec in self.specs.items():
-            if name in inputs and name not in self.logged:
+            if self.recorder.get(name) == node.name and name in inputs:
                 targets = inputs.get(spec.targets) if spec.targets else None
-                if log_input(spec, name, inputs[name], targets) is not None:
-                    self.logged.add(name)
+                log_input(spec, name, inputs[name], targets)
