@@ -277,7 +277,7 @@ def bench_lineage(project: Path, repeats: int) -> dict:
 import json, sys, time
 sys.path.insert(0, {str(project / "src")!r})
 import pandas as pd
-from {PACKAGE}.lineage import dataset
+from {PACKAGE}.mlflow_wiring.lineage import dataset
 table = pd.read_parquet({str(table)!r})
 sizes = {{"1x": table, "100x": pd.concat([table] * 100, ignore_index=True)}}
 times = {{}}

@@ -220,7 +220,7 @@ def test_baked_project_uses_no_library_internals(bake):
         "notebooks/02_tune_hyperparameters.ipynb",
         "scripts/promote.py",
         "src/customer_churn/cli.py",
-        "src/customer_churn/interactive.py",
+        "src/customer_churn/mlflow_wiring/interactive.py",
         "src/customer_churn/settings.py",
     } <= sources.keys()
     found = {

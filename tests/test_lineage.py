@@ -187,7 +187,7 @@ SEARCH_THEN_TRAIN = [
     "%reload_kedro --params reference_date=2025-07-01",
     "session.run(pipeline_names=['preprocessing'])",
     """import mlflow
-from customer_churn.lineage import compare_inputs, record_input
+from customer_churn.mlflow_wiring.lineage import compare_inputs, record_input
 from customer_churn.pipelines.training.tuning import split_data
 
 def search_run():

@@ -43,7 +43,7 @@ def test_notebook_is_valid_and_has_no_outputs(path):
 # project's lineage helpers and the training pipeline's tuning code, as a user
 # would write it.
 IMPORTS = [
-    "from {{ cookiecutter.python_package }}.lineage import compare_inputs, record_input",
+    "from {{ cookiecutter.python_package }}.mlflow_wiring.lineage import compare_inputs, record_input",
     "from {{ cookiecutter.python_package }}.pipelines.training.tuning import (",
 ]
 
@@ -99,6 +99,11 @@ def test_profile_and_cli_are_the_same_in_every_project(bake):
     for name in profile:
         assert (left / name).read_bytes() == (right / name).read_bytes(), name
         assert (left / name).read_bytes() == (TEMPLATE_PROJECT / name).read_bytes()
-    for module in ("cli.py", "hooks.py", "interactive.py", "tracking.py"):
+    for module in (
+        "cli.py",
+        "mlflow_wiring/hooks.py",
+        "mlflow_wiring/interactive.py",
+        "mlflow_wiring/tracking.py",
+    ):
         ours = (left / "src" / DEFAULT_PACKAGE / module).read_bytes()
         assert ours == (right / "src" / "zz" / module).read_bytes(), module

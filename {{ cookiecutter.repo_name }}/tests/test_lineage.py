@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from kedro.pipeline import Pipeline, node
 
-from {{ cookiecutter.python_package }}.lineage import (
+from {{ cookiecutter.python_package }}.mlflow_wiring.lineage import (
     InputSpec,
     LineageHooks,
     dataset,

@@ -9,7 +9,7 @@ import subprocess
 import mlflow
 import pytest
 
-from {{ cookiecutter.python_package }}.tracking import (
+from {{ cookiecutter.python_package }}.mlflow_wiring.tracking import (
     is_tracking_server,
     run_tags,
     tag_every_run,

@@ -3,19 +3,22 @@ https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration""
 
 # First: silences, by their exact text, notices that today's releases print on
 # every run, one of them while kedro-mlflow is imported (see notices.py).
-import {{ cookiecutter.python_package }}.notices  # noqa: F401
+import {{ cookiecutter.python_package }}.mlflow_wiring.notices  # noqa: F401
 
 # isort: split
 from kedro_mlflow.framework.hooks import MlflowHook
 from omegaconf.resolvers import oc
 
-from {{ cookiecutter.python_package }}.config_loader import ProjectConfigLoader
-from {{ cookiecutter.python_package }}.hooks import ProjectHooks, TrackingServerHooks
-from {{ cookiecutter.python_package }}.interactive import InteractiveHooks
-from {{ cookiecutter.python_package }}.lineage import LineageHooks
-from {{ cookiecutter.python_package }}.run_lock import RunLockHooks
-from {{ cookiecutter.python_package }}.run_status import RunStatusHooks
-from {{ cookiecutter.python_package }}.tracking import local_artifact_location, project_root
+from {{ cookiecutter.python_package }}.mlflow_wiring.config_loader import ProjectConfigLoader
+from {{ cookiecutter.python_package }}.mlflow_wiring.hooks import ProjectHooks, TrackingServerHooks
+from {{ cookiecutter.python_package }}.mlflow_wiring.interactive import InteractiveHooks
+from {{ cookiecutter.python_package }}.mlflow_wiring.lineage import LineageHooks
+from {{ cookiecutter.python_package }}.mlflow_wiring.run_lock import RunLockHooks
+from {{ cookiecutter.python_package }}.mlflow_wiring.run_status import RunStatusHooks
+from {{ cookiecutter.python_package }}.mlflow_wiring.tracking import (
+    local_artifact_location,
+    project_root,
+)
 
 # kedro-mlflow registers its own MlflowHook through an entry point. We register
 # it here instead, so that the tracking this project relies on is visible in
