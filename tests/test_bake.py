@@ -81,6 +81,7 @@ src/{pkg}/mlflow_wiring/notices.py
 src/{pkg}/pipeline_registry.py
 src/{pkg}/mlflow_wiring/run_status.py
 src/{pkg}/mlflow_wiring/run_lock.py
+src/{pkg}/mlflow_wiring/shared_run.py
 src/{pkg}/settings.py
 src/{pkg}/mlflow_wiring/tracking.py
 src/{pkg}/pipelines/__init__.py
@@ -96,6 +97,9 @@ src/{pkg}/pipelines/training/nodes.py
 src/{pkg}/pipelines/training/pipeline.py
 src/{pkg}/pipelines/training/tuning.py
 scripts/promote.py
+scripts/shared_run.py
+airflow/dag_template.j2
+docs/deploy.md
 tests/__init__.py
 tests/conftest.py
 tests/test_datasets.py

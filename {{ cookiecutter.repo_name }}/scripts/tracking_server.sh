@@ -6,12 +6,15 @@
 #       bash scripts/tracking_server.sh [--auth]
 #
 # Runs, parameters, metrics and registered models go to the PostgreSQL
-# database. Artifacts (models, plots) go to a folder of the server's machine
-# and clients upload and download them through the server (proxied
-# artifacts): they need no storage credentials of their own.
-# It needs `pip install "mlflow[auth]" "psycopg[binary]"` in the Python
-# environment that provides `mlflow` (the project's virtualenv will do).
-# docker-compose.yml runs this same script in a container.
+# database. Artifacts (models, plots) go to a folder of the server's machine,
+# or to object storage (s3://...), and clients upload and download them
+# through the server (proxied artifacts): they need no storage credentials of
+# their own. The database URL and the storage keys stay in this process's
+# environment, never on a command line (where `ps` shows them to every user),
+# and the files the server writes are readable by its user only.
+# It needs `pip install "mlflow[auth]" "psycopg[binary]"` (and boto3 for s3://)
+# in the Python environment that provides `mlflow` (the project's virtualenv
+# will do). docker-compose.yml runs this same script in a container.
 #
 # Settings, read from the environment:
 #   MLFLOW_BACKEND_STORE_URI       required, a postgresql:// URI; its password
@@ -25,7 +28,14 @@
 #                                  --auth, basic_auth.ini and basic_auth.db
 #                                  (${XDG_DATA_HOME:-~/.local/share}/mlflow-server)
 #   MLFLOW_ARTIFACTS_DESTINATION   where artifacts go ($MLFLOW_SERVER_HOME/artifacts);
-#                                  also s3://, gs://, ... (with that client library)
+#                                  also s3://bucket/prefix (S3 or any S3-compatible
+#                                  store: MinIO, Ceph, ...), gs://, ... (with that
+#                                  client library)
+#   MLFLOW_S3_ENDPOINT_URL         an S3-compatible store's URL, e.g.
+#                                  http://127.0.0.1:9000 (unset for AWS S3)
+#   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION
+#                                  the store's keys (or any other way boto3
+#                                  finds them): the server's only
 # With --auth (or MLFLOW_SERVER_AUTH=true), MLflow's built-in basic
 # authentication: every request needs a user name and password.
 #   MLFLOW_AUTH_ADMIN_PASSWORD     required on the first start (12 characters or
@@ -72,12 +82,25 @@ if ! command -v mlflow >/dev/null; then
     exit 2
 fi
 
+# What the server writes (the users' database, artifacts, logs) is its user's
+# only; basic_auth.ini below may hold a database password.
+umask 077
+
 host=${MLFLOW_HOST:-127.0.0.1}
 port=${MLFLOW_PORT:-5000}
 server_home=${MLFLOW_SERVER_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/mlflow-server}
 artifacts=${MLFLOW_ARTIFACTS_DESTINATION:-$server_home/artifacts}
 mkdir -p "$server_home"
 case "$artifacts" in
+s3://*)
+    # The Python of `mlflow` (its virtualenv's), when it can be found.
+    mlflow_python=$(dirname "$(readlink -f "$(command -v mlflow)")")/python
+    if [ -x "$mlflow_python" ] && ! "$mlflow_python" -c "import boto3" 2>/dev/null; then
+        echo "tracking_server.sh: MLFLOW_ARTIFACTS_DESTINATION is s3://...: pip install boto3" \
+            "beside mlflow" >&2
+        exit 2
+    fi
+    ;;
 *://*) ;;
 *) mkdir -p "$artifacts" && artifacts=$(cd "$artifacts" && pwd) ;;
 esac
@@ -114,6 +137,8 @@ EOF
         MLFLOW_FLASK_SERVER_SECRET_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
         export MLFLOW_FLASK_SERVER_SECRET_KEY
     fi
+    # Made by an earlier version of this script, readable by all: the hashes.
+    if [ -f "$server_home/basic_auth.db" ]; then chmod 600 "$server_home/basic_auth.db"; fi
     app=(--app-name basic-auth)
 fi
 
@@ -123,9 +148,11 @@ echo "MLflow tracking server on http://$host:$port" \
     "(store: $(mask <<<"$backend_store_uri"), artifacts: $(mask <<<"$artifacts")," \
     "auth: $auth)"
 
+# `mlflow server` reads both from its environment (MLflow's own variables for
+# --backend-store-uri and --artifacts-destination): not on its command line.
+export MLFLOW_BACKEND_STORE_URI=$backend_store_uri
+export MLFLOW_ARTIFACTS_DESTINATION=$artifacts
 exec mlflow server \
-    --backend-store-uri "$backend_store_uri" \
-    --artifacts-destination "$artifacts" \
     --host "$host" \
     --port "$port" \
     --workers "${MLFLOW_WORKERS:-2}" \

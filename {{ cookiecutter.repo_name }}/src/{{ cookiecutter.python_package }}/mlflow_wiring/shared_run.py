@@ -1,0 +1,206 @@
+"""One MLflow run shared by several processes, e.g. the tasks of an
+orchestrator's pipeline run (docs/deploy.md).
+
+``open`` creates a run in the project's experiment and prints its id. Every
+``kedro run`` started with ``MLFLOW_RUN_ID=<id>`` in its environment then logs
+into that run (its parameters, metrics, artifacts, data and model) without
+renaming it or ending it, so that several processes, one after the other or
+at once, fill one run. ``close`` ends it FINISHED, FAILED or KILLED.
+``nodes`` runs some nodes of a pipeline into the run, as a task would.
+
+    python -m {{ cookiecutter.python_package }}.mlflow_wiring.shared_run open --name NAME [--tag k=v ...]
+    python -m {{ cookiecutter.python_package }}.mlflow_wiring.shared_run close RUN_ID --status FINISHED
+
+scripts/shared_run.py is the same command for a project checkout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+import click
+import mlflow
+from kedro.framework.project import configure_project, pipelines
+from kedro.framework.session import KedroSession
+from kedro.utils import find_kedro_project
+from kedro_mlflow.pipeline.pipeline_ml import PipelineML
+from mlflow.exceptions import MlflowException
+from mlflow.tracking.context.registry import resolve_tags
+
+from .tracking import without_password
+
+PACKAGE = __package__.split(".")[0]
+SHARED_RUN_TAG = "kedro.shared_run"
+STATUSES = ("FINISHED", "FAILED", "KILLED")
+
+
+def connect(project_path: Path, env: str | None, conf_source: str | None) -> str:
+    """Point MLflow at the project's tracking store and experiment, as
+    ``kedro run --env <env>`` does (kedro-mlflow sets them up when the
+    project's context is created); the experiment's id."""
+    configure_project(PACKAGE)
+    with KedroSession.create(
+        project_path=project_path, env=env, conf_source=conf_source
+    ) as session:
+        context = session.load_context()
+    name = context.mlflow.tracking.experiment.name
+    experiment = mlflow.get_experiment_by_name(name)
+    if experiment is None:  # kedro-mlflow creates it; someone deleted it since
+        raise click.ClickException(
+            f"No MLflow experiment '{name}' at {store()}: run `kedro run` once."
+        )
+    return experiment.experiment_id
+
+
+def store() -> str:
+    return without_password(mlflow.get_tracking_uri())
+
+
+def open_run(experiment_id: str, name: str, tags: dict[str, str]) -> str:
+    """Create a RUNNING run and return its id; nothing in this process keeps
+    it active, so that nothing here ends it."""
+    # The tags MLflow gives a run started by hand (user, source, the project's
+    # own from MLFLOW_RUN_CONTEXT: git commit, Kedro environment), then ours.
+    all_tags = resolve_tags({SHARED_RUN_TAG: "true", **tags})
+    run = mlflow.MlflowClient().create_run(
+        experiment_id, run_name=name, tags=all_tags
+    )
+    return run.info.run_id
+
+
+def close_run(run_id: str, status: str) -> None:
+    client = mlflow.MlflowClient()
+    try:
+        client.get_run(run_id)
+    except MlflowException as error:
+        raise click.ClickException(
+            f"No MLflow run '{run_id}' at {store()}: {error.message}"
+        ) from error
+    client.set_terminated(run_id, status=status)
+
+
+def pipeline_for(pipeline_name: str, node_names: list[str]) -> str:
+    """The registered pipeline to run ``node_names`` of ``pipeline_name`` with.
+
+    A pipeline that logs the model (kedro-mlflow's PipelineML) logs it when
+    a run of it ends, and refuses a selection of nodes that leaves the
+    model's inputs unmade (e.g. preprocessing nodes alone). Nodes that make
+    the model's inputs run with it, and so log the model; other nodes run
+    with a registered pipeline that holds them and logs no model.
+    """
+    pipeline = pipelines[pipeline_name]
+    if not isinstance(pipeline, PipelineML):
+        return pipeline_name
+    wanted = set(node_names)
+    made_for_model = pipeline.inference.inputs() & pipeline.training.all_outputs()
+    selected = pipeline.training.filter(node_names=node_names)
+    if made_for_model <= selected.all_outputs():
+        return pipeline_name
+    for name, candidate in pipelines.items():
+        if not isinstance(candidate, PipelineML) and wanted <= {
+            node.name for node in candidate.nodes
+        }:
+            return name
+    raise click.ClickException(
+        f"Nodes {sorted(wanted)} of pipeline '{pipeline_name}' do not make the "
+        f"model's inputs {sorted(made_for_model)}, and no registered pipeline "
+        "without a model holds them all: register one in pipeline_registry.py, "
+        "or group the nodes that make the model into one task (`kedro airflow "
+        "create --group-by memory`)."
+    )
+
+
+def project_options(command):
+    for option in reversed(
+        [
+            click.option(
+                "--env", "-e", default=None, help="Kedro environment (conf/<env>)."
+            ),
+            click.option(
+                "--conf-source", default=None, help="Configuration folder or archive."
+            ),
+            click.option(
+                "--project-path",
+                type=click.Path(file_okay=False, path_type=Path),
+                default=None,
+                help="Default: the Kedro project around the working directory.",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def project_path_or_cwd(project_path: Path | None) -> Path:
+    return (project_path or find_kedro_project(Path.cwd()) or Path.cwd()).resolve()
+
+
+def tag_pair(ctx, param, values: tuple[str, ...]) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, sep, tag_value = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"'{value}' is not KEY=VALUE", ctx, param)
+        pairs[key] = tag_value
+    return pairs
+
+
+@click.group()
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Open and close one MLflow run that several `kedro run`s log into."""
+    # Kedro logs to stdout. There, only what a command prints (a run id), so
+    # that `RUN_ID=$(... open ...)` works; the log goes to stderr.
+    ctx.obj = sys.stdout
+    ctx.with_resource(contextlib.redirect_stdout(sys.stderr))
+
+
+@cli.command(name="open")
+@click.option("--name", required=True, help="The run's name.")
+@click.option(
+    "--tag", "tags", multiple=True, callback=tag_pair, help="KEY=VALUE, repeatable."
+)
+@project_options
+@click.pass_obj
+def open_command(stdout, name, tags, env, conf_source, project_path) -> None:
+    """Create a RUNNING run in the project's experiment; print its id."""
+    experiment_id = connect(project_path_or_cwd(project_path), env, conf_source)
+    click.echo(open_run(experiment_id, name, tags), file=stdout)
+
+
+@cli.command(name="close")
+@click.argument("run_id")
+@click.option("--status", type=click.Choice(STATUSES), required=True)
+@project_options
+@click.pass_obj
+def close_command(stdout, run_id, status, env, conf_source, project_path) -> None:
+    """End the run RUN_ID with STATUS."""
+    connect(project_path_or_cwd(project_path), env, conf_source)
+    close_run(run_id, status)
+    click.echo(f"MLflow run {run_id}: {status}", file=stdout)
+
+
+@cli.command(name="nodes")
+@click.argument("run_id")
+@click.option("--pipeline", "pipeline_name", default="__default__")
+@click.option("--nodes", "node_names", required=True, help="Comma-separated.")
+@project_options
+def nodes_command(run_id, pipeline_name, node_names, env, conf_source, project_path):
+    """Run some nodes of a pipeline into the run RUN_ID (`kedro run --nodes`)."""
+    names = [name.strip() for name in node_names.split(",") if name.strip()]
+    configure_project(PACKAGE)
+    chosen = pipeline_for(pipeline_name, names)
+    os.environ["MLFLOW_RUN_ID"] = run_id
+    with KedroSession.create(
+        project_path=project_path_or_cwd(project_path),
+        env=env,
+        conf_source=conf_source,
+    ) as session:
+        session.run(pipeline_names=[chosen], node_names=names)
+
+
+if __name__ == "__main__":
+    cli()
