@@ -8,7 +8,8 @@ tasks of one run of an orchestrated pipeline (docs/deploy.md)::
 
 The run is in the experiment and on the tracking store that
 ``conf/<env>/mlflow.yml`` names, as for ``kedro run`` (``--env server`` for the
-team's server). ``--help`` after a command lists its options.
+team's server): ``python scripts/shared_run.py --env server open ...``.
+``--help`` lists the options, also after a command.
 """
 
 from __future__ import annotations
@@ -28,9 +29,4 @@ if __name__ == "__main__":
 
         package = bootstrap_project(PROJECT_PATH).package_name
         shared_run = importlib.import_module(f"{package}.mlflow_wiring.shared_run")
-    shared_run.cli(
-        default_map={
-            command: {"project_path": PROJECT_PATH}
-            for command in ("open", "close", "nodes")
-        }
-    )
+    shared_run.cli(default_map={"project_path": PROJECT_PATH})

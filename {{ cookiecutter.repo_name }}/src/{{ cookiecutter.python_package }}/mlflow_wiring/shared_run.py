@@ -19,7 +19,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import click
 import mlflow
@@ -65,9 +67,7 @@ def open_run(experiment_id: str, name: str, tags: dict[str, str]) -> str:
     # The tags MLflow gives a run started by hand (user, source, the project's
     # own from MLFLOW_RUN_CONTEXT: git commit, Kedro environment), then ours.
     all_tags = resolve_tags({SHARED_RUN_TAG: "true", **tags})
-    run = mlflow.MlflowClient().create_run(
-        experiment_id, run_name=name, tags=all_tags
-    )
+    run = mlflow.MlflowClient().create_run(experiment_id, run_name=name, tags=all_tags)
     return run.info.run_id
 
 
@@ -113,29 +113,17 @@ def pipeline_for(pipeline_name: str, node_names: list[str]) -> str:
     )
 
 
-def project_options(command):
-    for option in reversed(
-        [
-            click.option(
-                "--env", "-e", default=None, help="Kedro environment (conf/<env>)."
-            ),
-            click.option(
-                "--conf-source", default=None, help="Configuration folder or archive."
-            ),
-            click.option(
-                "--project-path",
-                type=click.Path(file_okay=False, path_type=Path),
-                default=None,
-                help="Default: the Kedro project around the working directory.",
-            ),
-        ]
-    ):
-        command = option(command)
-    return command
+@dataclass
+class Project:
+    """The project the commands work on, and where they print."""
 
+    path: Path
+    env: str | None
+    conf_source: str | None
+    stdout: TextIO
 
-def project_path_or_cwd(project_path: Path | None) -> Path:
-    return (project_path or find_kedro_project(Path.cwd()) or Path.cwd()).resolve()
+    def connect(self) -> str:
+        return connect(self.path, self.env, self.conf_source)
 
 
 def tag_pair(ctx, param, values: tuple[str, ...]) -> dict[str, str]:
@@ -149,12 +137,23 @@ def tag_pair(ctx, param, values: tuple[str, ...]) -> dict[str, str]:
 
 
 @click.group()
+@click.option("--env", "-e", default=None, help="Kedro environment (conf/<env>).")
+@click.option("--conf-source", default=None, help="Configuration folder or archive.")
+@click.option(
+    "--project-path",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Default: the Kedro project around the working directory.",
+)
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(
+    ctx: click.Context, env: str | None, conf_source: str | None, project_path
+) -> None:
     """Open and close one MLflow run that several `kedro run`s log into."""
+    path = project_path or find_kedro_project(Path.cwd()) or Path.cwd()
+    ctx.obj = Project(path.resolve(), env, conf_source, stdout=sys.stdout)
     # Kedro logs to stdout. There, only what a command prints (a run id), so
     # that `RUN_ID=$(... open ...)` works; the log goes to stderr.
-    ctx.obj = sys.stdout
     ctx.with_resource(contextlib.redirect_stdout(sys.stderr))
 
 
@@ -163,41 +162,39 @@ def cli(ctx: click.Context) -> None:
 @click.option(
     "--tag", "tags", multiple=True, callback=tag_pair, help="KEY=VALUE, repeatable."
 )
-@project_options
 @click.pass_obj
-def open_command(stdout, name, tags, env, conf_source, project_path) -> None:
+def open_command(project: Project, name: str, tags: dict[str, str]) -> None:
     """Create a RUNNING run in the project's experiment; print its id."""
-    experiment_id = connect(project_path_or_cwd(project_path), env, conf_source)
-    click.echo(open_run(experiment_id, name, tags), file=stdout)
+    run_id = open_run(project.connect(), name, tags)
+    click.echo(run_id, file=project.stdout)
 
 
 @cli.command(name="close")
 @click.argument("run_id")
 @click.option("--status", type=click.Choice(STATUSES), required=True)
-@project_options
 @click.pass_obj
-def close_command(stdout, run_id, status, env, conf_source, project_path) -> None:
+def close_command(project: Project, run_id: str, status: str) -> None:
     """End the run RUN_ID with STATUS."""
-    connect(project_path_or_cwd(project_path), env, conf_source)
+    project.connect()
     close_run(run_id, status)
-    click.echo(f"MLflow run {run_id}: {status}", file=stdout)
+    click.echo(f"MLflow run {run_id}: {status}", file=project.stdout)
 
 
 @cli.command(name="nodes")
 @click.argument("run_id")
 @click.option("--pipeline", "pipeline_name", default="__default__")
 @click.option("--nodes", "node_names", required=True, help="Comma-separated.")
-@project_options
-def nodes_command(run_id, pipeline_name, node_names, env, conf_source, project_path):
+@click.pass_obj
+def nodes_command(
+    project: Project, run_id: str, pipeline_name: str, node_names: str
+) -> None:
     """Run some nodes of a pipeline into the run RUN_ID (`kedro run --nodes`)."""
     names = [name.strip() for name in node_names.split(",") if name.strip()]
     configure_project(PACKAGE)
     chosen = pipeline_for(pipeline_name, names)
     os.environ["MLFLOW_RUN_ID"] = run_id
     with KedroSession.create(
-        project_path=project_path_or_cwd(project_path),
-        env=env,
-        conf_source=conf_source,
+        project_path=project.path, env=project.env, conf_source=project.conf_source
     ) as session:
         session.run(pipeline_names=[chosen], node_names=names)
 
