@@ -129,3 +129,5 @@ def test_a_failed_task_closes_the_run_failed(deployment):
     assert result.returncode != 0
     (run,) = [r for r in shared_runs(deployment) if r.info.run_id not in before]
     assert run.info.status == "FAILED", output(result)
+    failed = run.data.tags["airflow.failed_tasks"].split(",")
+    assert "preprocess-customers-node" in failed  # and those after it

@@ -102,9 +102,14 @@ def test_two_kedro_runs_fill_one_run_that_only_close_ends(churn):
     (version,) = client.search_model_versions(f"name = '{DEFAULT_PACKAGE}'")
     assert version.run_id == run_id
 
-    closed = shared_run(project, env, "close", run_id, "--status", "FINISHED")
+    closed = shared_run(
+        project, env, "close", run_id, "--status", "FINISHED", "--tag", "by=ci"
+    )
     assert closed.returncode == 0, output(closed)
-    assert client.get_run(run_id).info.status == "FINISHED"
+    assert closed.stdout == f"MLflow run {run_id}: FINISHED\n"
+    ended = client.get_run(run_id)
+    assert ended.info.status == "FINISHED"
+    assert ended.data.tags["by"] == "ci"
 
 
 def test_close_names_a_run_that_does_not_exist(churn):

@@ -71,7 +71,8 @@ def open_run(experiment_id: str, name: str, tags: dict[str, str]) -> str:
     return run.info.run_id
 
 
-def close_run(run_id: str, status: str) -> None:
+def close_run(run_id: str, status: str, tags: dict[str, str]) -> None:
+    """Tag the run ``run_id``, then end it with ``status``."""
     client = mlflow.MlflowClient()
     try:
         client.get_run(run_id)
@@ -79,6 +80,8 @@ def close_run(run_id: str, status: str) -> None:
         raise click.ClickException(
             f"No MLflow run '{run_id}' at {store()}: {error.message}"
         ) from error
+    for key, value in tags.items():
+        client.set_tag(run_id, key, value)
     client.set_terminated(run_id, status=status)
 
 
@@ -172,11 +175,16 @@ def open_command(project: Project, name: str, tags: dict[str, str]) -> None:
 @cli.command(name="close")
 @click.argument("run_id")
 @click.option("--status", type=click.Choice(STATUSES), required=True)
+@click.option(
+    "--tag", "tags", multiple=True, callback=tag_pair, help="KEY=VALUE, repeatable."
+)
 @click.pass_obj
-def close_command(project: Project, run_id: str, status: str) -> None:
-    """End the run RUN_ID with STATUS."""
+def close_command(
+    project: Project, run_id: str, status: str, tags: dict[str, str]
+) -> None:
+    """End the run RUN_ID with STATUS, e.g. tagging what failed."""
     project.connect()
-    close_run(run_id, status)
+    close_run(run_id, status, tags)
     click.echo(f"MLflow run {run_id}: {status}", file=project.stdout)
 
 
