@@ -159,7 +159,7 @@ def untracked_copy(project: Path, work: Path) -> Path:
     # on a line of its own before the closing parenthesis.
     registered = re.compile(r",\s*MlflowHook\(\),?\s*\)")
     assert registered.search(text), "settings.py no longer registers MlflowHook last"
-    settings.write_text(registered.sub(")", text, count=1))
+    settings.write_text(registered.sub(",)", text, count=1))
     (copy / "conf" / "untracked").mkdir()
     (copy / "conf" / "untracked" / "catalog.yml").write_text(UNTRACKED_CATALOG)
     return copy
