@@ -101,6 +101,7 @@ tests/test_datasets.py
 tests/test_lineage.py
 tests/test_tracking.py
 tests/test_run.py
+tests/test_run_life.py
 tests/pipelines/__init__.py
 tests/pipelines/conftest.py
 tests/pipelines/inference/__init__.py

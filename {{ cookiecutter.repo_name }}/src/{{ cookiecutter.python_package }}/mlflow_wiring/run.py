@@ -38,7 +38,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import mlflow
 from kedro.framework.hooks import hook_impl
-from mlflow.entities import RunStatus
+from mlflow.entities import LoggedModelStatus, Run, RunStatus
 from mlflow.exceptions import MlflowException
 from mlflow.utils.autologging_utils import disable_autologging
 
@@ -113,6 +113,27 @@ def process_is_alive(pid: int) -> bool:
     return True
 
 
+def fail_pending_models(run: Run) -> None:
+    """Mark FAILED the models ``run`` began to log and never finished: MLflow
+    would show them PENDING forever."""
+    client = mlflow.MlflowClient()
+    for model in client.search_logged_models(
+        [run.info.experiment_id],
+        filter_string=f"source_run_id = '{run.info.run_id}'",
+    ):
+        if model.status == LoggedModelStatus.PENDING:
+            client.finalize_logged_model(model.model_id, LoggedModelStatus.FAILED)
+
+
+def close(run_id: str, status: str) -> None:
+    """End the run ``run_id`` with ``status`` if it is still RUNNING."""
+    client = mlflow.MlflowClient()
+    run = client.get_run(run_id)
+    if run.info.status == "RUNNING":
+        client.set_terminated(run_id, status)
+    fail_pending_models(run)
+
+
 def close_orphans(project_path: str | Path) -> list[str]:
     """End as FAILED the runs of this project on this machine that are still
     RUNNING although the process that started them is gone (``kill -9``, out
@@ -142,7 +163,7 @@ def close_orphans(project_path: str | Path) -> list[str]:
             ORPHAN_TAG,
             f"process {pid} on {host} ended without closing the run",
         )
-        client.set_terminated(run.info.run_id, FAILED)
+        close(run.info.run_id, FAILED)
         logger.warning(
             "Closed MLflow run %s ('%s') as FAILED: process %s that ran it ended "
             "without closing it (killed, out of memory or power loss).",
@@ -292,10 +313,8 @@ class RunHooks:
         ):
             mlflow.end_run(status)
         if self.run_id is not None and status != FINISHED:
-            # Still open, though not active in this thread (a thread of its own).
-            client = mlflow.MlflowClient()
-            if client.get_run(self.run_id).info.status == "RUNNING":
-                client.set_terminated(self.run_id, status)
+            # Still open in another thread, or its model half logged.
+            close(self.run_id, status)
 
     def interrupted(self, signum: int, frame: Any) -> None:
         previous = self.previous_handlers.get(signum, signal.SIG_DFL)
