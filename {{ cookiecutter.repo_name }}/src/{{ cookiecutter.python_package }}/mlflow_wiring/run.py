@@ -19,6 +19,12 @@ logs into it and closes it. Around it, this class does, in this order:
   KeyboardInterrupt raised by code (seen by the exit handler, or at the end
   of the notebook cell).
 
+A run opened by an orchestrator and shared by its tasks (``MLFLOW_RUN_ID`` in
+the environment, see scripts/shared_run.py) is only lent to the pipeline:
+kedro-mlflow logs into it, but the run keeps its name and stays RUNNING for
+the task that closes it; a task that fails or is stopped says so in a tag
+``kedro.failed.<host>.<pid>``.
+
 Every method here either wraps kedro-mlflow's (``wrapper=True``) or runs
 after it (``trylast=True``), whatever the order of ``HOOKS`` in settings.py.
 """
@@ -189,6 +195,8 @@ class RunHooks:
         self.active_before: str | None = None
         self.undo = ExitStack()
         self.previous_handlers: dict[int, Any] = {}
+        self.lent: str | None = None  # the name of a shared run (MLFLOW_RUN_ID)
+        self.nodes = ""
 
     # --- loading the project ---------------------------------------------------
 
@@ -224,6 +232,7 @@ class RunHooks:
         self, run_params: dict[str, Any], pipeline: Pipeline
     ) -> Generator[None, None, None]:
         self.start(run_params["project_path"])
+        self.nodes = ",".join(run_params.get("node_names") or []) or "all nodes"
         try:
             yield  # kedro-mlflow opens the run
         except BaseException:
@@ -232,7 +241,10 @@ class RunHooks:
         active = mlflow.active_run()
         if active is not None and active.info.run_id != self.active_before:
             self.run_id = active.info.run_id
-            mlflow.set_tags(lineage.pipeline_tags(run_params))
+            if self.lent is not None:  # kedro-mlflow names it after the pipeline
+                mlflow.MlflowClient().update_run(self.run_id, name=self.lent)
+            else:
+                mlflow.set_tags(lineage.pipeline_tags(run_params))
         self.recorder = lineage.recorders(pipeline, self.specs)
 
     @hook_impl(trylast=True)
@@ -269,6 +281,10 @@ class RunHooks:
         active = mlflow.active_run()
         self.active_before = active.info.run_id if active else None
         self.run_id = None
+        shared = os.environ.get("MLFLOW_RUN_ID")
+        self.lent = (
+            mlflow.MlflowClient().get_run(shared).info.run_name if shared else None
+        )
         if getattr(self.context, "mlflow", None) is not None:  # tracked
             try:
                 close_orphans(project_path)
@@ -312,7 +328,17 @@ class RunHooks:
             run.info.run_id != self.active_before
         ):
             mlflow.end_run(status)
-        if self.run_id is not None and status != FINISHED:
+        if self.run_id is not None and self.lent is not None:
+            # Back to RUNNING for the task that closes it (kedro-mlflow, or the
+            # lines above, ended it).
+            client = mlflow.MlflowClient()
+            client.update_run(self.run_id, status="RUNNING")
+            if status != FINISHED:
+                where = f"{socket.gethostname()}.{os.getpid()}"
+                client.set_tag(
+                    self.run_id, f"kedro.failed.{where}", f"{status}: {self.nodes}"
+                )
+        elif self.run_id is not None and status != FINISHED:
             # Still open in another thread, or its model half logged.
             close(self.run_id, status)
 
