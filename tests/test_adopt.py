@@ -13,17 +13,7 @@ pytestmark = pytest.mark.slow
 
 PLAIN_PACKAGE = "plain_project"
 # Step 2 of the README's table: copied unchanged into the adopting package.
-ADOPTED_MODULES = (
-    "hooks.py",
-    "interactive.py",
-    "tracking.py",
-    "lineage.py",
-    "run_status.py",
-    "run_lock.py",
-    "notices.py",
-    "config_loader.py",
-    "cli.py",
-)
+ADOPTED = ("mlflow_wiring", "cli.py")
 
 # Kedro's default template has no nodes; a user adopting us has their own.
 PIPELINE_REGISTRY = """
@@ -64,12 +54,14 @@ def adopted(project: Project, bake, tmp_path_factory) -> Project:
     (plain.path / "conf" / "base" / "mlflow.yml").write_text(
         mlflow_yml.replace(f"name: {DEFAULT_PACKAGE}\n", f"name: {PLAIN_PACKAGE}\n")
     )
-    # 2. the project's modules that the settings name, unchanged
-    for module in ADOPTED_MODULES:
-        shutil.copy(ours / "src" / DEFAULT_PACKAGE / module, package / module)
+    # 2. the wiring folder and cli.py, unchanged
+    shutil.copytree(
+        ours / "src" / DEFAULT_PACKAGE / "mlflow_wiring", package / "mlflow_wiring"
+    )
+    shutil.copy(ours / "src" / DEFAULT_PACKAGE / "cli.py", package / "cli.py")
     # 3. the body of settings.py, appended, with the package renamed
     body = settings_body((ours / "src" / DEFAULT_PACKAGE / "settings.py").read_text())
-    assert body.count(f"{DEFAULT_PACKAGE}.") == len(ADOPTED_MODULES) - 1
+    assert body.count(f"{DEFAULT_PACKAGE}.") == 1
     with (package / "settings.py").open("a") as settings:
         settings.write(body.replace(f"{DEFAULT_PACKAGE}.", f"{PLAIN_PACKAGE}."))
     # 5. (optional) the IPython profile and its .gitignore lines

@@ -74,13 +74,12 @@ src/{pkg}/cli.py
 src/{pkg}/mlflow_wiring/__init__.py
 src/{pkg}/mlflow_wiring/config_loader.py
 src/{pkg}/datasets.py
-src/{pkg}/mlflow_wiring/hooks.py
 src/{pkg}/mlflow_wiring/interactive.py
 src/{pkg}/mlflow_wiring/lineage.py
 src/{pkg}/mlflow_wiring/notices.py
 src/{pkg}/pipeline_registry.py
-src/{pkg}/mlflow_wiring/run_status.py
-src/{pkg}/mlflow_wiring/run_lock.py
+src/{pkg}/mlflow_wiring/run.py
+src/{pkg}/mlflow_wiring/server.py
 src/{pkg}/mlflow_wiring/shared_run.py
 src/{pkg}/settings.py
 src/{pkg}/mlflow_wiring/tracking.py
@@ -106,6 +105,7 @@ tests/test_datasets.py
 tests/test_lineage.py
 tests/test_tracking.py
 tests/test_run.py
+tests/test_run_life.py
 tests/pipelines/__init__.py
 tests/pipelines/conftest.py
 tests/pipelines/inference/__init__.py

@@ -41,9 +41,12 @@ def test_bench_refuses_bad_arguments():
 
 @pytest.mark.slow
 def test_bench_measures_lineage_and_runs_tracked_against_untracked():
-    out = bench("--json", "--repeats", "1", "--only", "run,lineage", timeout=1200)
+    out = bench("--json", "--repeats", "1", "--only", "run,cell,lineage", timeout=1800)
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     assert results["run_ratio"] > 0
     assert results["lineage"]["100x"]["median"] > results["lineage"]["1x"]["median"]
     assert results["lineage_100x_ratio"] == results["lineage"]["ratio"]
+    # Each cell of a notebook, with the project loaded, in a large repository.
+    assert results["cell_overhead_ms"] == results["cell"]["overhead_ms"]
+    assert results["cell"]["cells"] == 50

@@ -166,7 +166,16 @@ try:
         if reply["parent_header"].get("msg_id") == msg_id:
             break
     after = run("import mlflow; print(mlflow.active_run())")
+    # The kernel is alive and idle: a run in a terminal must not wait for it.
+    import pathlib, subprocess
+    kedro = pathlib.Path(sys.executable).with_name("kedro")
+    terminal = subprocess.run(
+        [str(kedro), "run", "--pipelines", "preprocessing"],
+        cwd=pathlib.Path(notebooks).parent, capture_output=True, text=True,
+        timeout=240,
+    )
     print(json.dumps({
+        "terminal_run": terminal.returncode,
         "run_id": run_id,
         "status": reply["content"]["status"],
         "ename": reply["content"].get("ename"),
@@ -203,3 +212,63 @@ def test_interrupting_session_run_in_a_kernel_records_the_run_killed(fresh, tmp_
     assert found["ename"] == "KeyboardInterrupt"
     assert found["active_run"] == "None"
     assert_killed_without_model(fresh, found["run_id"])
+    # The lock was released with the run, although the kernel lives on.
+    assert found["terminal_run"] == 0
+
+
+def test_a_run_whose_process_was_killed_is_closed_by_the_next_run(fresh, tmp_path):
+    """kill -9 (an out-of-memory kill, a lost machine) gives the process no
+    chance to record anything: the next run of the project closes the run."""
+    log = tmp_path / "run.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [str(fresh.bin / "kedro"), "run", "--params", SLOW_PARAMS],
+            cwd=fresh.path,
+            env=fresh.env(PYTHONUNBUFFERED="1"),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        run_id = wait_for_slow_node(fresh, lambda: process.poll() is None, log)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert client_of(fresh).get_run(run_id).info.status == "RUNNING"
+
+    result = fresh.run("kedro", "run", "--pipelines", "preprocessing")
+
+    assert f"Closed MLflow run {run_id}" in result.stdout + result.stderr
+    client = client_of(fresh)
+    closed = client.get_run(run_id)
+    assert closed.info.status == "FAILED"
+    assert "ended without closing the run" in closed.data.tags["kedro.closed_because"]
+    experiment = client.get_experiment_by_name(DEFAULT_PACKAGE)
+    statuses = {r.info.status for r in client.search_runs([experiment.experiment_id])}
+    assert "RUNNING" not in statuses
+
+
+def test_a_model_that_cannot_be_written_fails_the_run(fresh):
+    """The nodes succeed, then kedro-mlflow cannot write the model (a full or
+    broken artifact store): the run is FAILED, not KILLED or FINISHED."""
+    fresh.run("kedro", "run", "--pipelines", "preprocessing")  # the experiment
+    experiment = client_of(fresh).get_experiment_by_name(DEFAULT_PACKAGE)
+    # Where MLflow 3 writes logged models: a file in its way breaks the write
+    # (as root too, unlike permissions).
+    models = fresh.path / "mlartifacts" / experiment.experiment_id / "models"
+    models.parent.mkdir(parents=True, exist_ok=True)
+    models.write_text("not a folder\n")
+
+    result = fresh.run("kedro", "run", check=False)
+
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "recording the run in MLflow failed" in output
+    client = client_of(fresh)
+    (run,) = client.search_runs(
+        [experiment.experiment_id], "tags.`kedro.pipeline` = '__default__'"
+    )
+    assert run.info.status == "FAILED"
+    assert client.search_model_versions(f"name = '{DEFAULT_PACKAGE}'") == []
+    pending = client.search_logged_models([experiment.experiment_id])
+    assert {model.status.value for model in pending} <= {"FAILED"}

@@ -314,9 +314,10 @@ def test_tuning_and_training_runs_record_the_same_training_rows(executed):
 @pytest.mark.parametrize("folder", [".", "notebooks"])
 def test_kedro_ipython_loads_project_and_profile(fresh, folder):
     code = (
-        "import json, mlflow; ns = get_ipython().user_ns; print('RESULT', json.dumps({"
-        "'globals': sorted(n for n in ('session', 'context', 'catalog', 'pipelines')"
-        " if n in ns),"
+        # mlflow is one of the session's globals: not imported here.
+        "import json; ns = get_ipython().user_ns; print('RESULT', json.dumps({"
+        "'globals': sorted(n for n in "
+        "('session', 'context', 'catalog', 'pipelines', 'mlflow') if n in ns),"
         "'uri': mlflow.get_tracking_uri(),"
         "'profile': get_ipython().profile_dir.location}))"
     )
@@ -324,7 +325,7 @@ def test_kedro_ipython_loads_project_and_profile(fresh, folder):
     (line,) = [line for line in result.stdout.splitlines() if line.startswith("RESULT")]
     found = json.loads(line.removeprefix("RESULT "))
     assert found == {
-        "globals": ["catalog", "context", "pipelines", "session"],
+        "globals": ["catalog", "context", "mlflow", "pipelines", "session"],
         "uri": store_uri(fresh),
         "profile": str(fresh.path / ".ipython" / "profile_default"),
     }
@@ -335,9 +336,9 @@ def test_kedro_ipython_loads_project_and_profile(fresh, folder):
 
 ONE_KERNEL = [
     "%load_ext kedro.ipython",
-    # One pipeline run, then MLflow is free for a run of one's own.
+    # One pipeline run, then MLflow (a global of the session, as Kedro's
+    # are) is free for a run of one's own.
     """
-import mlflow
 session.run(
     pipeline_names=["preprocessing"],
     from_inputs=["customers"],

@@ -101,7 +101,7 @@ def test_profile_and_cli_are_the_same_in_every_project(bake):
         assert (left / name).read_bytes() == (TEMPLATE_PROJECT / name).read_bytes()
     for module in (
         "cli.py",
-        "mlflow_wiring/hooks.py",
+        "mlflow_wiring/run.py",
         "mlflow_wiring/interactive.py",
         "mlflow_wiring/tracking.py",
     ):

@@ -332,7 +332,7 @@ def assert_complete_run(client, server: Server, run, params: dict) -> None:
 
 def assert_no_tracking_files_in(project: Project, before: set[str]) -> None:
     """A run on a server writes its data/ outputs, and the lock file that keeps
-    two runs of the project apart (run_lock.py), and nothing else locally."""
+    two runs of the project apart (mlflow_wiring/run.py), and nothing else locally."""
     new = local_files(project) - before - {".kedro-run.lock"}
     assert {name for name in new if not name.startswith("data/")} == set()
 

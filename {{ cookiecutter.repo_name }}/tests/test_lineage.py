@@ -9,9 +9,10 @@ from kedro.pipeline import Pipeline, node
 
 from {{ cookiecutter.python_package }}.mlflow_wiring.lineage import (
     InputSpec,
-    LineageHooks,
     dataset,
     input_specs,
+    record_node_inputs,
+    recorders,
     table_digest,
 )
 
@@ -96,15 +97,13 @@ def test_an_entry_is_recorded_by_the_first_node_that_reads_it_only():
         ]
     )
     first, later = pipeline.nodes
-    hooks = LineageHooks()
-    hooks.recorded = {"X_test": {"context": "evaluation"}}
-    hooks.after_catalog_created(conf_catalog={})
+    specs = input_specs({"X_test": {"context": "evaluation"}}, conf_catalog={})
     rows = pd.DataFrame({"fee": [1.0, 2.0, 3.0]})
 
     with mlflow.start_run() as run:
-        hooks.before_pipeline_run(run_params={}, pipeline=pipeline)
-        hooks.before_node_run(node=later, inputs={"X_test": rows})
+        recorder = recorders(pipeline, specs)
+        record_node_inputs(later, {"X_test": rows}, specs, recorder)
         assert recorded_names(run.info.run_id) == []
-        hooks.before_node_run(node=first, inputs={"X_test": rows})
+        record_node_inputs(first, {"X_test": rows}, specs, recorder)
 
     assert recorded_names(run.info.run_id) == ["X_test"]

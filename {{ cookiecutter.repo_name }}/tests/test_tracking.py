@@ -4,6 +4,8 @@ fit to print."""
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 
 import mlflow
@@ -58,9 +60,15 @@ def test_run_tags_outside_ipython_name_the_code_and_env(tmp_path):
     ):  # fmt: skip
         subprocess.run(command, cwd=repo, check=True)
     head = subprocess.check_output(["git", "rev-parse", "HEAD"], cwd=repo, text=True)
+    here = {
+        "kedro.host": socket.gethostname(),
+        "kedro.pid": str(os.getpid()),
+    }
     clean = {
         "kedro.interactive": "false",
         "kedro.env": "local",
+        **here,
+        "kedro.project": repo.resolve().as_posix(),
         "mlflow.source.git.commit": head.strip(),
         "mlflow.source.git.branch": "trunk",
         "mlflow.source.git.dirty": "false",
@@ -76,6 +84,8 @@ def test_run_tags_outside_ipython_name_the_code_and_env(tmp_path):
     assert run_tags(plain, "server") == {
         "kedro.interactive": "false",
         "kedro.env": "server",
+        **here,
+        "kedro.project": plain.resolve().as_posix(),
     }
 
 

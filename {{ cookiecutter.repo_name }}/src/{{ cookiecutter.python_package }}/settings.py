@@ -1,76 +1,34 @@
 """Project settings. For the values Kedro uses by default, see
 https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration"""
 
-# First: silences, by their exact text, notices that today's releases print on
-# every run, one of them while kedro-mlflow is imported (see notices.py).
-import {{ cookiecutter.python_package }}.mlflow_wiring.notices  # noqa: F401
+# First: it silences a notice that importing kedro-mlflow prints.
+from {{ cookiecutter.python_package }}.mlflow_wiring import (
+    RESOLVERS,
+    ProjectConfigLoader,
+    RunHooks,
+)
 
 # isort: split
 from kedro_mlflow.framework.hooks import MlflowHook
-from omegaconf.resolvers import oc
 
-from {{ cookiecutter.python_package }}.mlflow_wiring.config_loader import ProjectConfigLoader
-from {{ cookiecutter.python_package }}.mlflow_wiring.hooks import ProjectHooks, TrackingServerHooks
-from {{ cookiecutter.python_package }}.mlflow_wiring.interactive import InteractiveHooks
-from {{ cookiecutter.python_package }}.mlflow_wiring.lineage import LineageHooks
-from {{ cookiecutter.python_package }}.mlflow_wiring.run_lock import RunLockHooks
-from {{ cookiecutter.python_package }}.mlflow_wiring.run_status import RunStatusHooks
-from {{ cookiecutter.python_package }}.mlflow_wiring.tracking import (
-    local_artifact_location,
-    project_root,
-)
-
-# kedro-mlflow registers its own MlflowHook through an entry point. We register
-# it here instead, so that the tracking this project relies on is visible in
-# code and does not depend on which plugins happen to be installed. The
-# plugin's auto-registration must then be switched off, or every run is
-# tracked twice: Kedro matches this tuple against the *distribution* name,
-# "kedro_mlflow" with an underscore ("kedro-mlflow" silently matches nothing).
-# kedro-viz's hooks (matched here by "kedro-viz", its distribution name) would
-# write dataset statistics and run events into .viz/ on every run, and warn on
-# every partial run (`kedro run --nodes ...`, a filtered `session.run(...)`).
-# `kedro viz run` and `kedro viz build` show the pipelines without them.
+# kedro-mlflow's MlflowHook tracks each pipeline run; RunHooks (see
+# mlflow_wiring/) owns each run's start and end around it. Registered here
+# rather than by the plugin, so that tracking does not depend on which plugins
+# happen to be installed: Kedro matches this tuple against distribution names,
+# "kedro_mlflow" with an underscore ("kedro-mlflow" matches nothing, and every
+# run would be tracked twice). kedro-viz's hooks would write .viz/ on every run.
+HOOKS = (RunHooks(), MlflowHook())
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow", "kedro-viz")
 
-# Kedro calls hooks last-in, first-out: MlflowHook, last here, opens a
-# pipeline's MLflow run first; the hooks before it then find that run.
-# - ProjectHooks tags every run (see tracking.py);
-# - LineageHooks records the data each run used (see lineage.py);
-# - RunStatusHooks records an interrupted run KILLED (see run_status.py);
-# - InteractiveHooks gives IPython and notebook sessions their MLflow
-#   behaviour (see interactive.py), and only keeps autolog out of `kedro run`;
-# - TrackingServerHooks turns an unusable tracking server into one clear error;
-# - RunLockHooks makes concurrent runs of the project wait for each other
-#   (see run_lock.py).
-HOOKS = (
-    RunLockHooks(),
-    ProjectHooks(),
-    LineageHooks(),
-    RunStatusHooks(),
-    InteractiveHooks(),
-    TrackingServerHooks(),
-    MlflowHook(),
-)
-
-# Kedro's loader, except that credentials always include conf/local: with
-# `kedro run --env server`, your password for the tracking server is still read
-# from conf/local/credentials.yml (see config_loader.py).
+# Kedro's loader, except that credentials always include conf/local, so that
+# `kedro run --env server` still reads your password from conf/local.
 CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
-    "custom_resolvers": {
-        # Kedro enables ${oc.env:...} only in credentials; mlflow.yml uses it
-        # to let MLFLOW_TRACKING_URI override the default store.
-        "oc.env": oc.env,
-        "project_root": project_root,
-        "local_artifact_location": local_artifact_location,
-    },
-    # conf/<env>/mlflow.yml (e.g. conf/server/mlflow.yml) overrides single keys
-    # of conf/base/mlflow.yml; Kedro's default would replace each whole
-    # top-level section (server, tracking, ui).
+    "custom_resolvers": RESOLVERS,
+    # conf/<env>/mlflow.yml overrides single keys of conf/base/mlflow.yml.
     "merge_strategy": {"mlflow": "soft"},
-    # conf/<env>/lineage.yml: the catalog entries each run records as MLflow
-    # dataset inputs (see lineage.py).
+    # conf/<env>/lineage.yml: the entries each run records as dataset inputs.
     "config_patterns": {"lineage": ["lineage*", "lineage*/**"]},
 }

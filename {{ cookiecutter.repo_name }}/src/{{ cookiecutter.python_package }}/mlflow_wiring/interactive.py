@@ -1,52 +1,73 @@
 """What MLflow does in an interactive session: IPython, Jupyter, a notebook.
 
-Every way into a session loads the project through Kedro's IPython extension:
-`kedro ipython`, `kedro jupyter` and its "Kedro (<package>)" kernel, and any
-other kernel whose first cell is ``%load_ext kedro.ipython``. The extension
-creates a Kedro context then and on every ``%reload_kedro``, and
-``session.run`` creates one before it runs. ``InteractiveHooks``, registered
-in settings.py, acts on those Kedro hooks, so that every session behaves the
-same, whichever way it started:
+Every way into a session loads the project through Kedro's IPython extension
+(`kedro ipython`, `kedro jupyter` and its kernel, ``%load_ext kedro.ipython``
+in any kernel), which creates a Kedro context then, on every
+``%reload_kedro`` and in every ``session.run``. ``RunHooks`` calls these
+functions then, so that every session behaves the same:
 
-- After each (re)load, one line names the MLflow experiment and the tracking
-  URI, with any password hidden.
-- A run still active when the project (re)loads, or when ``session.run``
-  starts, is ended first: kedro-mlflow would adopt it and ignore mlflow.yml.
-- Pipeline runs never autolog; around them, autologging stays as you set it,
-  across pipeline runs and reloads (mlflow.yml sets kedro-mlflow's
-  ``disable_autologging`` to false, so that it leaves autologging alone).
-- No run is left active after ``session.run``: a run the pipeline left open
-  (kedro-mlflow's ``tracking.run.nested: true`` does) is ended, as KILLED
-  when the pipeline was interrupted.
-- Cells show results, warnings and errors, not Kedro's INFO line per
-  dataset and node (``quiet_pipeline_logs``); `kedro run` prints them as before.
-- Runs are tagged as interactive, like every run of the project (see
-  ``tracking.run_tags``, exported by ``hooks.ProjectHooks``).
+- ``mlflow`` is a global of the session, beside ``session``, ``context``,
+  ``catalog`` and ``pipelines``, set up for the project's store;
+- after each (re)load, one line names the MLflow experiment and the tracking
+  URI, with any password hidden;
+- a run still active when the project (re)loads is ended first:
+  kedro-mlflow would adopt it and ignore mlflow.yml;
+- a pipeline run interrupted in a cell is recorded KILLED when the cell ends
+  (``end_cell_with``);
+- cells show results, warnings and errors, not Kedro's INFO line per dataset
+  and node (``quiet_pipeline_logs``); `kedro run` prints them as before;
+- runs started by hand get the project's tags (``tracking.run_tags``) with
+  the code as it is when their cell starts (``GitTags``), at no cost to the
+  cell: git runs in the background.
 
-Outside IPython (`kedro run`, a script), they only keep pipeline runs from
-autologging.
+Outside IPython (`kedro run`, a script) they do nothing.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
-from contextlib import ExitStack
+import os
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import mlflow
-from kedro.framework.hooks import hook_impl
-from mlflow.utils.autologging_utils import disable_autologging
 
 from .tracking import (
+    GIT_TAGS,
     INTERACTIVE_TAG,
-    context_run_tags,
+    PID_TAG,
+    git_tags,
     ipython_shell,
     tag_every_run,
     without_password,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from kedro.framework.context import KedroContext
+
+# What `session.run(...)` logs at INFO for each dataset loaded or saved, each
+# node run and each input kedro-mlflow packs into the model: dozens of lines.
+PER_STEP_LOGGERS = (
+    "kedro.io",
+    "kedro.pipeline",
+    "kedro.runner",
+    "kedro.validation",
+    "kedro_mlflow.mlflow",
+)
+
+
+def quiet_pipeline_logs() -> None:
+    """Let a notebook cell show results, warnings and errors, not a log line
+    per dataset and node. Only loggers nobody has set a level for are
+    changed: a level from conf/logging.yml, or set in a cell, wins."""
+    for name in PER_STEP_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
 
 
 def end_active_runs() -> list[str]:
@@ -72,132 +93,172 @@ def report(context: KedroContext) -> str | None:
     )
 
 
-# What `session.run(...)` logs at INFO for each dataset loaded or saved, each
-# node run and each input kedro-mlflow packs into the model: dozens of lines.
-PER_STEP_LOGGERS = (
-    "kedro.io",
-    "kedro.pipeline",
-    "kedro.runner",
-    "kedro.validation",
-    "kedro_mlflow.mlflow",
-)
+def on_cell(
+    shell: Any, event: str, callback: Callable[..., None] | None, name: str
+) -> None:
+    """Make ``callback`` the one callback called ``name`` of IPython's ``event``.
 
-
-def quiet_pipeline_logs() -> None:
-    """Let a notebook cell show results, warnings and errors, not a log line
-    per dataset and node.
-
-    Called in IPython only, so `kedro run` prints as before. The loggers keep
-    passing on warnings and errors. Only loggers nobody has set a level for
-    are changed: a level from conf/logging.yml, or from
-    ``logging.getLogger("kedro.io").setLevel("INFO")`` in a cell, wins.
+    By name: ``%reload_kedro`` re-imports the project's modules, this one
+    included, and the callbacks of the earlier load must go.
     """
-    for name in PER_STEP_LOGGERS:
-        logger = logging.getLogger(name)
-        if logger.level == logging.NOTSET:
-            logger.setLevel(logging.WARNING)
+    for registered in list(shell.events.callbacks[event]):
+        if getattr(registered, "__name__", None) == name:
+            shell.events.unregister(event, registered)
+    if callback is not None:
+
+        def call(*args: Any) -> None:
+            callback(*args)
+
+        call.__name__ = name
+        shell.events.register(event, call)
 
 
-def refresh_run_tags_before_each_cell(shell: Any, context: KedroContext) -> None:
-    """Before each cell, give the runs it may start by hand the project's
-    tags as they are then: a file edited or committed since the project was
-    loaded changes the git commit and the dirty flag (tracking.run_tags).
+class GitTags:
+    """The code's tags (commit, branch, dirty flag, changed files) of the runs
+    that cells start by hand, as the code is when each cell starts.
 
-    Replaces the callback of an earlier load: ``%reload_kedro`` re-imports the
-    project's modules, this one included.
+    `git status` reads every file of the repository: 60 ms or more per call
+    in a large one. It runs in a thread started as a cell starts, off the
+    cell's path; the tags it finds are those of runs started from then on
+    and, when the code changed, replace the older ones on the runs this
+    process started since the cell began (again once the cell has ended, for
+    a run it started meanwhile). The process waits for it before it exits.
     """
 
-    def refresh_run_tags(info: Any) -> None:
-        tag_every_run(context_run_tags(context))
+    def __init__(self, project_path: str, current: dict[str, str]) -> None:
+        self.project_path = project_path
+        self.current = current
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.again = False
+        self.changed_since: float | None = None
 
-    for callback in list(shell.events.callbacks["pre_run_cell"]):
-        if getattr(callback, "__name__", None) == refresh_run_tags.__name__:
-            shell.events.unregister("pre_run_cell", callback)
-    shell.events.register("pre_run_cell", refresh_run_tags)
+    def cell_started(self, *_: Any) -> None:
+        with self.lock:
+            if self.thread is not None and self.thread.is_alive():
+                self.again = True  # once more when it is done
+                return
+            self.thread = threading.Thread(
+                target=self.work, args=(time.time(),), daemon=True
+            )
+            self.thread.start()
+
+    def work(self, since: float) -> None:
+        while True:
+            tags = git_tags(self.project_path)
+            if tags != self.current:
+                self.current = tags
+                tag_every_run(tags)
+                retag_runs_since(since, tags)
+                self.changed_since = since
+            with self.lock:
+                if not self.again:
+                    return
+                self.again = False
+                since = time.time()
+
+    def cell_ended(self, *_: Any) -> None:
+        with self.lock:
+            if self.thread is not None and self.thread.is_alive():
+                return  # it re-tags when it is done, after this cell's runs
+            since, self.changed_since = self.changed_since, None
+        if since is not None:
+            retag_runs_since(since, self.current)
+
+    def wait(self) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout=30)
 
 
-class InteractiveHooks:
-    """The MLflow behaviour of an interactive session (see the module's docstring).
+def retag_runs_since(since: float, tags: dict[str, str]) -> None:
+    """Give ``tags`` to the runs this process started after ``since``."""
+    try:
+        client = mlflow.MlflowClient()
+        runs = mlflow.search_runs(
+            search_all_experiments=True,
+            filter_string=(
+                f"attributes.start_time >= {int(since * 1000)}"
+                f" and tags.`{PID_TAG}` = '{os.getpid()}'"
+            ),
+            output_format="list",
+        )
+        for run in runs:
+            for name in GIT_TAGS:
+                if name in tags:
+                    client.set_tag(run.info.run_id, name, tags[name])
+                elif name in run.data.tags:
+                    client.delete_tag(run.info.run_id, name)
+    except Exception as error:  # a tag is not worth a failed cell
+        logging.getLogger(__name__).debug("Could not re-tag runs: %s", error)
 
-    Ordered against kedro-mlflow's MlflowHook with ``tryfirst``/``trylast``:
-    runs are ended before it sets MLflow up or opens a run, autologging is off
-    before it opens the run, and everything is checked after it closed it.
-    """
 
-    def __init__(self) -> None:
-        self._autolog_off = ExitStack()
-        self._pipeline_running = False
-        self._active_before_run: str | None = None
-        self._report_after_cell: Any = None
-        self._report_is_for_a_run = False
+# --- what RunHooks calls ----------------------------------------------------------
 
-    @hook_impl(tryfirst=True)
-    def after_context_created(self, context: KedroContext) -> None:
-        shell = ipython_shell()
-        if shell is None:
-            return
-        quiet_pipeline_logs()
-        refresh_run_tags_before_each_cell(shell, context)
-        ended = end_active_runs()
-        if ended:
-            print(f"Ended the MLflow run(s) left active: {', '.join(ended)}")  # noqa: T201
-        # A kernel shows nothing printed while it starts, and session.run
-        # creates a context too: the line is printed once the cell has run,
-        # unless a pipeline run follows (see before_pipeline_run).
-        if self._report_after_cell is None:
-            self._report_after_cell = self._print_report_once(shell, context)
-            shell.events.register("post_run_cell", self._report_after_cell)
-            self._report_is_for_a_run = True
-        else:  # already (re)loaded in this cell: report that load
-            self._report_is_for_a_run = False
+_loads_in_cell = 0
+_git: GitTags | None = None
 
-    def _print_report_once(self, shell: Any, context: KedroContext) -> Any:
-        def print_report(result: Any) -> None:
-            self._stop_reporting(shell)
+
+def wait_for_git() -> None:
+    """Let the last refresh of the code's tags finish before the process ends."""
+    if _git is not None:
+        _git.wait()
+
+
+def before_load() -> None:
+    """Before kedro-mlflow sets MLflow up for a new context."""
+    if ipython_shell() is None:
+        return
+    quiet_pipeline_logs()
+    ended = end_active_runs()
+    if ended:
+        print(f"Ended the MLflow run(s) left active: {', '.join(ended)}")  # noqa: T201
+
+
+def after_load(context: KedroContext, tags: dict[str, str]) -> None:
+    """Once kedro-mlflow has set MLflow up for ``context``, whose runs are
+    tagged ``tags``."""
+    global _loads_in_cell, _git  # noqa: PLW0603
+    shell = ipython_shell()
+    if shell is None:
+        return
+    shell.push({"mlflow": mlflow})
+    if _git is None:
+        atexit.register(wait_for_git)
+    _git = GitTags(
+        str(context.project_path), {k: tags[k] for k in GIT_TAGS if k in tags}
+    )
+    on_cell(shell, "pre_run_cell", _git.cell_started, "git_tags_cell_started")
+    on_cell(shell, "post_run_cell", _git.cell_ended, "git_tags_cell_ended")
+    # A kernel shows nothing printed while it starts, and session.run creates
+    # a context too: the line is printed once the cell has run, for its first
+    # load, unless that load was session.run's (see end_cell_with).
+    _loads_in_cell += 1
+    if _loads_in_cell == 1:
+
+        def print_report(*_: Any) -> None:
+            global _loads_in_cell  # noqa: PLW0603
+            _loads_in_cell = 0
+            on_cell(shell, "post_run_cell", None, "report_mlflow")
             line = report(context)
             if line:
                 print(line)  # noqa: T201
 
-        return print_report
+        on_cell(shell, "post_run_cell", print_report, "report_mlflow")
 
-    def _stop_reporting(self, shell: Any) -> None:
-        if self._report_after_cell is not None:
-            shell.events.unregister("post_run_cell", self._report_after_cell)
-            self._report_after_cell = None
 
-    @hook_impl(tryfirst=True)
-    def before_pipeline_run(self) -> None:
-        # In `kedro run` too: a platform may have switched autologging on.
-        self._autolog_off.enter_context(disable_autologging())
-        self._pipeline_running = True
-        active = mlflow.active_run()
-        self._active_before_run = active.info.run_id if active else None
-        shell = ipython_shell()
-        if shell is None:
-            return
-        if self._report_is_for_a_run:
-            self._stop_reporting(shell)
-        # after_pipeline_run and on_pipeline_error are not called when the run
-        # is interrupted (KeyboardInterrupt): the end of the cell always is.
-        shell.events.register("post_run_cell", self._after_cell)
-
-    @hook_impl(trylast=True)
-    def after_pipeline_run(self) -> None:
-        self._finish("FINISHED")
-
-    @hook_impl(trylast=True)
-    def on_pipeline_error(self) -> None:
-        self._finish("FAILED")
-
-    def _after_cell(self, result: Any) -> None:
-        ipython_shell().events.unregister("post_run_cell", self._after_cell)
-        if self._pipeline_running:  # the cell ended inside the pipeline run
-            self._finish("KILLED")
-
-    def _finish(self, status: str) -> None:
-        self._pipeline_running = False
-        self._autolog_off.close()
-        while (run := mlflow.active_run()) is not None and (
-            run.info.run_id != self._active_before_run
-        ):
-            mlflow.end_run(status)
+def end_cell_with(callback: Callable[[], None] | None) -> None:
+    """Call ``callback`` when the current cell ends (None: no longer)."""
+    global _loads_in_cell  # noqa: PLW0603
+    shell = ipython_shell()
+    if shell is None:
+        return
+    if callback is not None and _loads_in_cell == 1:
+        # The cell's only load was the pipeline run's own: nothing to report.
+        _loads_in_cell = 0
+        on_cell(shell, "post_run_cell", None, "report_mlflow")
+    on_cell(
+        shell,
+        "post_run_cell",
+        None if callback is None else (lambda *_: callback()),
+        "end_pipeline_run",
+    )

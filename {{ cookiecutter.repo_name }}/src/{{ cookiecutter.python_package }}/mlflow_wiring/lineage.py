@@ -5,7 +5,7 @@
   it: its catalog name, a digest of its content, its source (the file it
   lives in, or comes from) and a context such as "training". The MLflow UI
   shows them in the runs table's Dataset column and on each run's page. Nodes
-  stay pure: ``LineageHooks`` does the logging.
+  stay pure: ``run.RunHooks`` does the logging.
 - **What ran.** For pipeline runs, the pipeline and any filter
   (``--from-inputs``, ``--nodes``, ``--tags``, ...; the same for
   ``session.run(...)`` in a notebook). The code (commit, uncommitted changes),
@@ -30,7 +30,6 @@ import mlflow
 import numpy as np
 import pandas as pd
 from kedro.config import MissingConfigException
-from kedro.framework.hooks import hook_impl
 from mlflow.data.dataset_source_registry import resolve_dataset_source
 from mlflow.data.pandas_dataset import PandasDataset
 from mlflow.entities import Run
@@ -278,55 +277,33 @@ def pipeline_tags(run_params: Mapping[str, Any]) -> dict[str, str]:
     return tags
 
 
-# --- hooks --------------------------------------------------------------------
+# --- during a pipeline run (called by run.RunHooks) ----------------------------
 
 
-class LineageHooks:
-    """Record data, code and place of every tracked pipeline run.
+def recorders(pipeline: Pipeline, specs: Mapping[str, InputSpec]) -> dict[str, str]:
+    """The node that records each entry: the first (in the pipeline's order)
+    that reads it, and only it.
 
-    Registered before ``MlflowHook`` in settings.HOOKS: Kedro calls hooks
-    last-in, first-out, so these find the run kedro-mlflow has just started.
-    The model that kedro-mlflow logs at the end of a training run is linked
-    by MLflow to that run, its metrics and so its dataset inputs.
+    ParallelRunner and ThreadRunner run the other readers at the same time, in
+    processes or threads of their own: two of them recording one dataset at
+    once would both insert it into the store, and one would fail.
     """
+    recorder: dict[str, str] = {}
+    for node in pipeline.nodes:
+        for name in node.inputs:
+            if name in specs:
+                recorder.setdefault(name, node.name)
+    return recorder
 
-    def __init__(self) -> None:
-        self.recorded: dict[str, Any] = {}
-        self.specs: dict[str, InputSpec] = {}
-        # The node that records each entry in this run: one per entry, though
-        # several nodes may read it (see before_pipeline_run).
-        self.recorder: dict[str, str] = {}
 
-    @hook_impl
-    def after_context_created(self, context: KedroContext) -> None:
-        self.recorded = recorded_inputs(context)
-
-    @hook_impl
-    def after_catalog_created(self, conf_catalog: dict[str, Any]) -> None:
-        self.specs = input_specs(self.recorded, conf_catalog)
-
-    @hook_impl
-    def before_pipeline_run(
-        self, run_params: dict[str, Any], pipeline: Pipeline
-    ) -> None:
-        # Each entry is recorded before the first node (in the pipeline's
-        # order) that reads it, and only there: ParallelRunner and
-        # ThreadRunner run the other readers at the same time, in processes or
-        # threads of their own, and two of them recording one dataset at once
-        # would both insert it into the store, and one would fail.
-        self.recorder = {}
-        for node in pipeline.nodes:
-            for name in node.inputs:
-                if name in self.specs:
-                    self.recorder.setdefault(name, node.name)
-        if mlflow.active_run() is not None:
-            # The tags of every run (commit, dirty flag, env, notebook) are
-            # tracking.run_tags; these are a pipeline run's own.
-            mlflow.set_tags(pipeline_tags(run_params))
-
-    @hook_impl
-    def before_node_run(self, node: Node, inputs: dict[str, Any]) -> None:
-        for name, spec in self.specs.items():
-            if self.recorder.get(name) == node.name and name in inputs:
-                targets = inputs.get(spec.targets) if spec.targets else None
-                log_input(spec, name, inputs[name], targets)
+def record_node_inputs(
+    node: Node,
+    inputs: Mapping[str, Any],
+    specs: Mapping[str, InputSpec],
+    recorder: Mapping[str, str],
+) -> None:
+    """Record the entries that ``node`` is the recorder of."""
+    for name, spec in specs.items():
+        if recorder.get(name) == node.name and name in inputs:
+            targets = inputs.get(spec.targets) if spec.targets else None
+            log_input(spec, name, inputs[name], targets)

@@ -6,7 +6,9 @@ print, and the folders that mlflow.yml resolves (``${project_root:}``,
 from __future__ import annotations
 
 import json
+import logging
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +30,12 @@ FRONTEND_TAG = "kedro.interactive.frontend"
 CHANGED_FILES_TAG = "kedro.git.changed_files"
 NOTEBOOK_TAG = "kedro.notebook"
 ENV_TAG = "kedro.env"
+# Where a run runs: a run left RUNNING by a process of this project on this
+# machine that no longer exists is closed by the next run (run.close_orphans).
+HOST_TAG = "kedro.host"
+PID_TAG = "kedro.pid"
+PROJECT_TAG = "kedro.project"
+GIT_TAGS = (MLFLOW_GIT_COMMIT, MLFLOW_GIT_BRANCH, MLFLOW_GIT_DIRTY, CHANGED_FILES_TAG)
 # Enough to see what changed; the tag stays readable in the UI.
 MAX_CHANGED_FILES = 20
 
@@ -56,8 +64,14 @@ def run_tags(project_path: str | Path, env: str) -> dict[str, str]:
       of order) from `kedro run`; ``kedro.notebook`` names the notebook when
       its front end tells it;
     - the code: the project's git commit, branch and uncommitted changes;
-    - ``kedro.env``: the Kedro environment of the configuration.
+    - ``kedro.env``: the Kedro environment of the configuration;
+    - where it runs: this machine, process and project folder.
     """
+    return {**place_tags(project_path, env), **git_tags(project_path)}
+
+
+def place_tags(project_path: str | Path, env: str) -> dict[str, str]:
+    """``run_tags`` but the code's: they do not change while a process runs."""
     where = frontend()
     tags = {INTERACTIVE_TAG: str(where is not None).lower()}
     if where is not None:
@@ -66,7 +80,10 @@ def run_tags(project_path: str | Path, env: str) -> dict[str, str]:
     if notebook:
         tags[NOTEBOOK_TAG] = notebook
     tags[ENV_TAG] = env
-    return {**tags, **git_tags(project_path)}
+    tags[HOST_TAG] = socket.gethostname()
+    tags[PID_TAG] = str(os.getpid())
+    tags[PROJECT_TAG] = Path(project_path).resolve().as_posix()
+    return tags
 
 
 def _git(project_path: Path, *args: str) -> str | None:
@@ -151,10 +168,38 @@ def tag_every_run(tags: dict[str, str]) -> None:
     """Have MLflow add ``tags`` to every run started in this process from now on.
 
     MLflow reads the variable MLFLOW_RUN_CONTEXT (a JSON object of tags) each
-    time it starts a run, whoever starts it. Tags already in it are kept.
+    time it starts a run, whoever starts it. Other tags already in it are
+    kept; the code's tags are replaced as a whole (a file no longer changed
+    is no longer listed).
     """
     current = json.loads(os.environ.get("MLFLOW_RUN_CONTEXT") or "{}")
+    if any(name in tags for name in GIT_TAGS):
+        current = {k: v for k, v in current.items() if k not in GIT_TAGS}
     os.environ["MLFLOW_RUN_CONTEXT"] = json.dumps({**current, **tags})
+
+
+def is_git_repository(project_path: str | Path) -> bool:
+    return _git(Path(project_path), "rev-parse", "--git-dir") is not None
+
+
+_said_no_git = False
+
+
+def project_loaded(context: KedroContext) -> dict[str, str]:
+    """Tag the runs to come; say once per process when the project has no git
+    repository, so that runs cannot record which code they ran."""
+    global _said_no_git  # noqa: PLW0603
+    tags = context_run_tags(context)
+    tag_every_run(tags)
+    if MLFLOW_GIT_COMMIT not in tags and not _said_no_git:
+        _said_no_git = True
+        if not is_git_repository(context.project_path):
+            logging.getLogger(__name__).info(
+                "No git repository: MLflow runs will not record which code they "
+                "ran. To record it, run once: git init && git add . && "
+                "git commit -m 'First commit'"
+            )
+    return tags
 
 
 def is_tracking_server(uri: str | None) -> bool:

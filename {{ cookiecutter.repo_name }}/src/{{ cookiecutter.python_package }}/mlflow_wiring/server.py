@@ -1,27 +1,15 @@
-"""The project's own hooks, registered in settings.py next to kedro-mlflow's."""
+"""An unusable MLflow tracking server fails fast, in one clear message."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
 from http import HTTPStatus
-from typing import TYPE_CHECKING
 
 import click
 import mlflow
-from kedro.framework.hooks import hook_impl
 from mlflow.exceptions import MlflowException
 
-from .tracking import (
-    context_run_tags,
-    is_tracking_server,
-    tag_every_run,
-    without_password,
-)
-
-if TYPE_CHECKING:
-    from kedro.framework.context import KedroContext
-
+from .tracking import is_tracking_server, without_password
 
 # MLflow retries a refused or timed-out request 7 times, with growing pauses:
 # about 4.5 minutes before a run against a tracking server that is down gives
@@ -40,6 +28,19 @@ class TrackingServerError(click.ClickException):
     A ClickException, so that `kedro run` prints the message alone, not a
     traceback of MLflow's HTTP client.
     """
+
+
+def fail_fast() -> None:
+    """Bound MLflow's retries (FAIL_FAST_HTTP) before it first connects."""
+    for name, value in FAIL_FAST_HTTP.items():
+        os.environ.setdefault(name, value)
+
+
+def raise_if_unusable(error: MlflowException) -> None:
+    """Raise a TrackingServerError for ``error`` when it came from a server."""
+    uri = mlflow.get_tracking_uri()
+    if is_tracking_server(uri):
+        raise tracking_server_error(error, uri) from error
 
 
 def tracking_server_error(error: MlflowException, uri: str) -> TrackingServerError:
@@ -67,33 +68,3 @@ def tracking_server_error(error: MlflowException, uri: str) -> TrackingServerErr
         f"Cannot use the MLflow tracking server at {url}: {reason}. Check that it "
         "is running and that MLFLOW_TRACKING_URI names it."
     )
-
-
-class TrackingServerHooks:
-    """Fail fast, and in one line, when the tracking server cannot be used."""
-
-    @hook_impl(wrapper=True)
-    def after_context_created(
-        self, context: KedroContext
-    ) -> Generator[None, None, None]:
-        # A wrapper runs around every other after_context_created, among them
-        # kedro-mlflow's, which connects to the tracking server.
-        for name, value in FAIL_FAST_HTTP.items():
-            os.environ.setdefault(name, value)
-        try:
-            return (yield)
-        except MlflowException as error:
-            uri = mlflow.get_tracking_uri()
-            if not is_tracking_server(uri):
-                raise
-            raise tracking_server_error(error, uri) from error
-
-
-class ProjectHooks:
-    """Tag every MLflow run of the session (see tracking.run_tags)."""
-
-    @hook_impl
-    def after_context_created(self, context: KedroContext) -> None:
-        # Before any run starts: kedro-mlflow's, autolog's, or one by hand.
-        # In IPython, interactive.py refreshes them before each cell.
-        tag_every_run(context_run_tags(context))
