@@ -8,10 +8,11 @@ renaming it or ending it, so that several processes, one after the other or
 at once, fill one run. ``close`` ends it FINISHED, FAILED or KILLED.
 ``nodes`` runs some nodes of a pipeline into the run, as a task would.
 
-    python -m {{ cookiecutter.python_package }}.mlflow_wiring.shared_run open --name NAME [--tag k=v ...]
-    python -m {{ cookiecutter.python_package }}.mlflow_wiring.shared_run close RUN_ID --status FINISHED
+    python -m {{ cookiecutter.python_package }}.mlflow_wiring.shared_run [--env ENV] open --name NAME [--tag k=v ...]
+    python -m {{ cookiecutter.python_package }}.mlflow_wiring.shared_run [--env ENV] close RUN_ID --status FINISHED
 
-scripts/shared_run.py is the same command for a project checkout.
+scripts/shared_run.py is the same command for a project checkout. RunHooks
+(run.py) lends such a run to each pipeline run instead of ending it.
 """
 
 from __future__ import annotations
