@@ -40,6 +40,7 @@ def promote(version_number: int | None, alias: str | None, env: str | None) -> N
     """Point the alias at a registered version of the project's model."""
     package = bootstrap_project(PROJECT_PATH).package_name
     model = importlib.import_module(f"{package}.pipelines.inference.model")
+    tracking = importlib.import_module(f"{package}.mlflow_wiring.tracking")
     name, alias = model.REGISTERED_MODEL_NAME, alias or model.CHAMPION_ALIAS
     with KedroSession.create(project_path=PROJECT_PATH, env=env) as session:
         # kedro-mlflow points MLflow at the tracking and registry URIs of
@@ -53,7 +54,8 @@ def promote(version_number: int | None, alias: str | None, env: str | None) -> N
     }
     if not versions:
         raise click.ClickException(
-            f"No version of '{name}' in the registry at {mlflow.get_registry_uri()}:"
+            f"No version of '{name}' in the registry at "
+            f"{tracking.without_password(mlflow.get_registry_uri())}:"
             " train one with `kedro run` first."
         )
     chosen = versions.get(version_number or max(versions))

@@ -15,6 +15,7 @@ from {{ cookiecutter.python_package }}.mlflow_wiring.interactive import Interact
 from {{ cookiecutter.python_package }}.mlflow_wiring.lineage import LineageHooks
 from {{ cookiecutter.python_package }}.mlflow_wiring.run_lock import RunLockHooks
 from {{ cookiecutter.python_package }}.mlflow_wiring.run_status import RunStatusHooks
+from {{ cookiecutter.python_package }}.mlflow_wiring.safeguards import SafeguardHooks
 from {{ cookiecutter.python_package }}.mlflow_wiring.tracking import (
     local_artifact_location,
     project_root,
@@ -41,9 +42,13 @@ DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow", "kedro-viz")
 #   behaviour (see interactive.py), and only keeps autolog out of `kedro run`;
 # - TrackingServerHooks turns an unusable tracking server into one clear error;
 # - RunLockHooks makes concurrent runs of the project wait for each other
-#   (see run_lock.py).
+#   (see run_lock.py);
+# - SafeguardHooks keeps passwords out of tracking URIs, stops at once on a
+#   local store that cannot be used, and copies it after each successful run
+#   (see safeguards.py).
 HOOKS = (
     RunLockHooks(),
+    SafeguardHooks(),
     ProjectHooks(),
     LineageHooks(),
     RunStatusHooks(),
@@ -72,5 +77,10 @@ CONFIG_LOADER_ARGS = {
     "merge_strategy": {"mlflow": "soft"},
     # conf/<env>/lineage.yml: the catalog entries each run records as MLflow
     # dataset inputs (see lineage.py).
-    "config_patterns": {"lineage": ["lineage*", "lineage*/**"]},
+    # conf/<env>/mlflow.yml: kedro-mlflow's own patterns, declared here so that
+    # the project's hooks can read it before kedro-mlflow does (safeguards.py).
+    "config_patterns": {
+        "lineage": ["lineage*", "lineage*/**"],
+        "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],
+    },
 }
