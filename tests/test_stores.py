@@ -68,6 +68,20 @@ def test_a_read_only_store_folder_fails_fast_naming_it(fresh, tmp_path):
     assert not database.exists()
 
 
+def test_a_read_only_store_fails_fast_naming_it(fresh, tmp_path):
+    database = tmp_path / "mlflow.db"
+    uri = f"sqlite:///{database}"
+    fresh.run("kedro", "run", "--pipelines", "preprocessing", MLFLOW_TRACKING_URI=uri)
+    database.chmod(0o444)
+    start = time.monotonic()
+    result = without_root_powers(fresh, "kedro", "run", MLFLOW_TRACKING_URI=uri)
+    assert result.returncode != 0
+    assert time.monotonic() - start < FAIL_FAST_SECONDS
+    assert result.stderr.splitlines()[-1].startswith(
+        f"Error: Cannot use the MLflow store {database}: it is read-only."
+    ), output(result)
+
+
 REGISTRY = """
 import json, mlflow
 client = mlflow.MlflowClient("sqlite:///mlflow.db")
