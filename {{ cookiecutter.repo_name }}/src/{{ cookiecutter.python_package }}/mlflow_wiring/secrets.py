@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import mlflow
-from mlflow.environment_variables import MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT
 
 if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
 
 URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 USERNAME, PASSWORD = "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"
+# MLflow's switch for its "View run ... at: <URI>" line.
+NO_URL_PRINTED = "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"
 
 
 def split_login(uri: str) -> tuple[str, str | None, str | None]:
@@ -43,7 +44,7 @@ def move_login(uri: str) -> str:
     if password is None:
         return uri
     if not user:
-        os.environ[MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT.name] = "true"
+        os.environ[NO_URL_PRINTED] = "true"
         return uri
     os.environ[USERNAME], os.environ[PASSWORD] = user, password
     return clean
