@@ -3,38 +3,22 @@ a local store that works (store.py); after a successful run: a copy of it."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 import mlflow
-from kedro.config import MissingConfigException
 from kedro.framework.hooks import hook_impl
 
 from .secrets import protect_configured_uris, protect_credentials
-from .store import backup_local_store, check_local_store
+from .store import backup_local_store, check_local_store, configured_store_uris
 
 if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
 
 
-def configured_store_uris(context: KedroContext) -> set[str]:
-    """The tracking and registry URIs that kedro-mlflow is about to set up
-    (read from mlflow.yml, or MLFLOW_TRACKING_URI when it names none)."""
-    try:
-        server = context.config_loader["mlflow"].get("server", {})
-    except MissingConfigException:
-        server = {}
-    tracking = server.get("mlflow_tracking_uri") or os.environ.get(
-        "MLFLOW_TRACKING_URI"
-    )
-    registry = server.get("mlflow_registry_uri") or os.environ.get(
-        "MLFLOW_REGISTRY_URI"
-    )
-    return {uri for uri in (tracking, registry) if uri}
-
-
 class SafeguardHooks:
+    """Calls secrets.py and store.py at the hook points where they belong."""
+
     @hook_impl(wrapper=True)
     def after_context_created(
         self, context: KedroContext

@@ -19,8 +19,13 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+from kedro.config import MissingConfigException
+
+if TYPE_CHECKING:
+    from kedro.framework.context import KedroContext
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +60,22 @@ def sqlite_path(uri: str | None) -> Path | None:
 def backup_path(database: Path) -> Path:
     """Where the copy of ``database`` is kept: beside it, ``<name>.backup``."""
     return database.with_name(f"{database.name}.backup")
+
+
+def configured_store_uris(context: KedroContext) -> set[str]:
+    """The tracking and registry URIs that kedro-mlflow is about to set up
+    (read from mlflow.yml, or MLFLOW_TRACKING_URI when it names none)."""
+    try:
+        server = context.config_loader["mlflow"].get("server", {})
+    except MissingConfigException:
+        server = {}
+    tracking = server.get("mlflow_tracking_uri") or os.environ.get(
+        "MLFLOW_TRACKING_URI"
+    )
+    registry = server.get("mlflow_registry_uri") or os.environ.get(
+        "MLFLOW_REGISTRY_URI"
+    )
+    return {uri for uri in (tracking, registry) if uri}
 
 
 def check_local_store(uri: str | None) -> None:
