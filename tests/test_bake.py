@@ -80,6 +80,8 @@ src/{pkg}/mlflow_wiring/notices.py
 src/{pkg}/pipeline_registry.py
 src/{pkg}/mlflow_wiring/run.py
 src/{pkg}/mlflow_wiring/server.py
+src/{pkg}/mlflow_wiring/secrets.py
+src/{pkg}/mlflow_wiring/store.py
 src/{pkg}/settings.py
 src/{pkg}/mlflow_wiring/tracking.py
 src/{pkg}/pipelines/__init__.py
@@ -102,6 +104,9 @@ tests/test_lineage.py
 tests/test_tracking.py
 tests/test_run.py
 tests/test_run_life.py
+tests/test_secrets.py
+tests/test_store.py
+docs/secrets-and-stores.md
 tests/pipelines/__init__.py
 tests/pipelines/conftest.py
 tests/pipelines/inference/__init__.py
@@ -287,6 +292,9 @@ def test_gitignore_keeps_stores_and_secrets_out(bake):
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
     ignored = [
         "mlflow.db",
+        "mlflow.db-journal",
+        "mlflow.db.backup",
+        "mlflow.db.damaged-20261129-194000",
         "mlartifacts/1/x/artifacts/model.pkl",
         "mlruns/0/meta.yaml",
         "conf/local/credentials.yml",
