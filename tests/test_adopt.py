@@ -6,13 +6,14 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import DEFAULT_PACKAGE, Project, warning_lines
-from test_project import runs_in
+from conftest import DEFAULT_PACKAGE, Project
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 pytestmark = pytest.mark.slow
 
 PLAIN_PACKAGE = "plain_project"
-# Step 2 of the README's table: copied unchanged into the adopting package.
+# Step 2 of the README's list: copied unchanged into the adopting package.
 ADOPTED = ("mlflow_wiring", "cli.py")
 
 # Kedro's default template has no nodes; a user adopting us has their own.
@@ -71,37 +72,46 @@ def adopted(project: Project, bake, tmp_path_factory) -> Project:
         gitignore.write(
             "\n".join(line for line in ignored if line.startswith(".ipython/")) + "\n"
         )
-    # 4. the requirements block (the shared venv has installed it already)
+    # 4. the requirements block, merged (the shared venv has installed it already)
     block = (ours / "requirements.txt").read_text().split("\n\n")[0]
     assert "kedro-mlflow>=2.0.3,<3" in block
-    with (plain.path / "requirements.txt").open("a") as requirements:
-        requirements.write("\n" + block + "\n")
+    theirs = plain.path / "requirements.txt"
+    merged = merge_requirements(theirs.read_text(), block)
+    # Kedro's template pins kedro~=<its version>: both ranges on one line.
+    [kedro] = [
+        requirement
+        for requirement in map(requirement_of, merged.splitlines())
+        if requirement is not None and requirement.name == "kedro"
+    ]
+    assert {spec.operator for spec in kedro.specifier} == {"~=", ">=", "<"}
+    theirs.write_text(merged)
     return plain
 
 
-def test_adopted_project_records_one_run_in_its_own_store(adopted):
-    result = adopted.run("kedro", "run")
-    (run,) = runs_in(adopted.path / "mlflow.db", experiment=PLAIN_PACKAGE)
-    assert run.info.status == "FINISHED"
-    assert run.data.params["model.value"] == "21"
-    assert run.data.tags["kedro.interactive"] == "false"
-    assert not list(adopted.path.rglob("mlruns"))
-    assert not warning_lines(result)
+def requirement_of(line: str) -> Requirement | None:
+    """The requirement a line of requirements.txt names (None: a comment, blank)."""
+    try:
+        return Requirement(line)
+    except InvalidRequirement:
+        return None
 
 
-def test_adopted_project_opens_ipython_with_the_profile(adopted):
-    check = (
-        "import mlflow; "
-        "print('PROFILE', get_ipython().profile_dir.location); "
-        "session.run(); "
-        "print('RUN', mlflow.last_active_run().data.tags['kedro.interactive'], "
-        "mlflow.active_run())"
-    )
-    store = f"sqlite:///{adopted.path.resolve().as_posix()}/mlflow.db"
-    for cwd in (adopted.path, adopted.path / "conf"):
-        out = adopted.run("kedro", "ipython", "-c", check, cwd=cwd).stdout
-        profile = adopted.path / ".ipython" / "profile_default"
-        assert f"PROFILE {profile}" in out
-        # The interactive layer: tagged, nothing left active, one report line.
-        assert "RUN true None" in out
-        assert f"MLflow: experiment '{PLAIN_PACKAGE}' at {store};" in out
+def merge_requirements(theirs: str, ours: str) -> str:
+    """Step 4 of the README: one line per package; where both files name a
+    package, both ranges on that line (their intersection)."""
+    wanted = {
+        canonicalize_name(requirement.name): requirement
+        for requirement in map(requirement_of, ours.splitlines())
+        if requirement is not None
+    }
+    merged = []
+    for line in theirs.splitlines():
+        requirement = requirement_of(line)
+        mine = requirement and wanted.pop(canonicalize_name(requirement.name), None)
+        if mine is None:
+            merged.append(line)
+            continue
+        requirement.specifier &= mine.specifier
+        requirement.extras |= mine.extras
+        merged.append(str(requirement))
+    return "\n".join([*merged, *map(str, wanted.values())]) + "\n"
