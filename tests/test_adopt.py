@@ -6,9 +6,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import DEFAULT_PACKAGE, Project
+from conftest import DEFAULT_PACKAGE, Project, warning_lines
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+from test_project import runs_in
 
 pytestmark = pytest.mark.slow
 
@@ -115,3 +116,31 @@ def merge_requirements(theirs: str, ours: str) -> str:
         requirement.extras |= mine.extras
         merged.append(str(requirement))
     return "\n".join([*merged, *map(str, wanted.values())]) + "\n"
+
+
+def test_adopted_project_records_one_run_in_its_own_store(adopted):
+    result = adopted.run("kedro", "run")
+    (run,) = runs_in(adopted.path / "mlflow.db", experiment=PLAIN_PACKAGE)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["model.value"] == "21"
+    assert run.data.tags["kedro.interactive"] == "false"
+    assert not list(adopted.path.rglob("mlruns"))
+    assert not warning_lines(result)
+
+
+def test_adopted_project_opens_ipython_with_the_profile(adopted):
+    check = (
+        "import mlflow; "
+        "print('PROFILE', get_ipython().profile_dir.location); "
+        "session.run(); "
+        "print('RUN', mlflow.last_active_run().data.tags['kedro.interactive'], "
+        "mlflow.active_run())"
+    )
+    store = f"sqlite:///{adopted.path.resolve().as_posix()}/mlflow.db"
+    for cwd in (adopted.path, adopted.path / "conf"):
+        out = adopted.run("kedro", "ipython", "-c", check, cwd=cwd).stdout
+        profile = adopted.path / ".ipython" / "profile_default"
+        assert f"PROFILE {profile}" in out
+        # The interactive layer: tagged, nothing left active, one report line.
+        assert "RUN true None" in out
+        assert f"MLflow: experiment '{PLAIN_PACKAGE}' at {store};" in out
