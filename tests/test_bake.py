@@ -46,6 +46,10 @@ EXPECTED_FILES = """
 .gitignore
 .ipython/profile_default/ipython_config.py
 README.md
+docs/notebooks.md
+docs/serving.md
+docs/team-server.md
+docs/tracking.md
 notebooks/01_interactive_preprocessing.ipynb
 notebooks/02_tune_hyperparameters.ipynb
 pyproject.toml

@@ -3,7 +3,8 @@
 A throwaway PostgreSQL cluster and `mlflow server`, started by the baked
 project's own scripts/tracking_server.sh, listen on free ports of 127.0.0.1
 for this module only; the module stops them. The server has a virtualenv of
-its own with what the README tells a team to install (mlflow[auth], psycopg).
+its own with what the baked docs/team-server.md tells a team to install
+(mlflow[auth], psycopg).
 Runs are read back from the server through MlflowClient.
 """
 
@@ -222,7 +223,7 @@ class AuthServer(Server):
     password: str = ""
 
     def create_user(self, name: str, password: str) -> None:
-        """What the admin does for each teammate (the README does it in Python)."""
+        """What the admin does for each teammate (docs/team-server.md does it in Python)."""
         login = base64.b64encode(f"admin:{self.admin_password}".encode()).decode()
         request = urllib.request.Request(
             f"{self.url}/api/2.0/mlflow/users/create",
@@ -340,7 +341,7 @@ def assert_no_tracking_files_in(project: Project, before: set[str]) -> None:
 
 @contextmanager
 def credentials(project: Project, user: str, password: str) -> Iterator[Path]:
-    """conf/local/credentials.yml as the README shows it, removed afterwards."""
+    """conf/local/credentials.yml as docs/team-server.md shows it, removed afterwards."""
     path = project.path / "conf" / "local" / "credentials.yml"
     path.write_text(
         yaml.safe_dump(
