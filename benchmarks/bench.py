@@ -354,6 +354,52 @@ def bench_cell(project: Path, work: Path, repeats: int) -> dict:
     return {**stats, "cells": cells, "overhead_ms": overhead * 1000}
 
 
+def bench_store(project: Path, work: Path, repeats: int) -> dict:
+    """What the local store's safeguards cost (store.py): the check before
+    each run and the copy after each successful one, on the project's store
+    after one run, and on a copy of it padded to 100 MiB."""
+    database = project / "mlflow.db"
+    if not database.exists():
+        subprocess.run(
+            [str(BIN / "kedro"), "run"],
+            cwd=project,
+            env=environment(),
+            capture_output=True,
+            check=True,
+        )
+    padded = work / "padded" / "mlflow.db"
+    padded.parent.mkdir()
+    shutil.copy(database, padded)
+    code = f"""
+import json, os, sqlite3, sys, time
+sys.path.insert(0, {str(project / "src")!r})
+from {PACKAGE}.mlflow_wiring.store import backup_local_store, check_local_store
+padded = {str(padded)!r}
+with sqlite3.connect(padded) as db:
+    db.execute("CREATE TABLE bench_padding (x BLOB)")
+    db.executemany("INSERT INTO bench_padding VALUES (zeroblob(1048576))", [()] * 100)
+times = {{}}
+for name, path in (("project", {str(database)!r}), ("100mib", padded)):
+    uri = "sqlite:///" + path
+    for step, call in (("check", check_local_store), ("backup", backup_local_store)):
+        def once():
+            start = time.perf_counter()
+            call(uri)
+            return time.perf_counter() - start
+        once()
+        times[f"{{step}}_{{name}}"] = [once() for _ in range({repeats})]
+times["size_mib"] = [
+    os.path.getsize(path) / 1024**2 for path in ({str(database)!r}, padded)
+]
+print(json.dumps(times))
+"""
+    times = in_project(code, project)
+    sizes = times.pop("size_mib")
+    stats = {name: summary(values) for name, values in times.items()}
+    stats["size_mib"] = {"project": sizes[0], "100mib": sizes[1]}
+    return stats
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
@@ -385,6 +431,12 @@ def run(repeats: int, parts: list[str]) -> dict:
             results["lineage"] = bench_lineage(project, repeats)
             results["lineage_100x_s"] = results["lineage"]["100x"]["median"]
             results["lineage_100x_ratio"] = results["lineage"]["ratio"]
+        if "store" in parts:
+            results["store"] = bench_store(project, work, repeats)
+            results["store_backup_s"] = results["store"]["backup_project"]["median"]
+            results["store_backup_100mib_s"] = results["store"]["backup_100mib"][
+                "median"
+            ]
     return results
 
 
@@ -436,6 +488,16 @@ def table(results: dict) -> str:
             f"{lineage['100x']['median']:.2f} s "
             f"(lineage_100x_ratio {lineage['ratio']:.0f})"
         )
+    if "store" in results:
+        store, size = results["store"], results["store"]["size_mib"]
+        rows.append(
+            "store: check / copy of the project's mlflow.db "
+            f"({size['project']:.1f} MiB after one run) "
+            f"{store['check_project']['median']:.3f} / "
+            f"{store['backup_project']['median']:.3f} s; of a 100 MiB store "
+            f"{store['check_100mib']['median']:.3f} / "
+            f"{store['backup_100mib']['median']:.3f} s"
+        )
     return "\n".join(rows)
 
 
@@ -446,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, help="repetitions of each side")
     parser.add_argument(
         "--only",
-        default="bake,run,autolog,profile,cell,lineage",
+        default="bake,run,autolog,profile,cell,lineage,store",
         help="comma-separated figures to measure (default: all)",
     )
     args = parser.parse_args(argv)
@@ -454,7 +516,8 @@ def main(argv: list[str] | None = None) -> int:
     if repeats < 1:
         parser.error(f"--repeats {repeats}: must be at least 1")
     parts = args.only.split(",")
-    unknown = set(parts) - {"bake", "run", "autolog", "profile", "cell", "lineage"}
+    figures = {"bake", "run", "autolog", "profile", "cell", "lineage", "store"}
+    unknown = set(parts) - figures
     if unknown:
         parser.error(
             f"--only {args.only}: unknown figure(s) {', '.join(sorted(unknown))}"

@@ -148,6 +148,11 @@ def served(
         stop_process_group(process)
 
 
+# The output of every command run by Project.run in this session, for tests
+# that look for what must never be printed (test_server.py: passwords).
+OUTPUTS: list[str] = []
+
+
 Bake = Callable[..., Path]
 
 
@@ -209,6 +214,7 @@ class Project:
             timeout=timeout,
             check=False,
         )
+        OUTPUTS.append(f"$ {' '.join(args)}\n{result.stdout}\n{result.stderr}")
         if check and result.returncode != 0:
             raise AssertionError(
                 f"{' '.join(args)} exited {result.returncode}\n"

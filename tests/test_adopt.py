@@ -7,12 +7,14 @@ import shutil
 
 import pytest
 from conftest import DEFAULT_PACKAGE, Project, warning_lines
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 from test_project import runs_in
 
 pytestmark = pytest.mark.slow
 
 PLAIN_PACKAGE = "plain_project"
-# Step 2 of the README's table: copied unchanged into the adopting package.
+# Step 2 of the README's list: copied unchanged into the adopting package.
 ADOPTED = ("mlflow_wiring", "cli.py")
 
 # Kedro's default template has no nodes; a user adopting us has their own.
@@ -71,12 +73,49 @@ def adopted(project: Project, bake, tmp_path_factory) -> Project:
         gitignore.write(
             "\n".join(line for line in ignored if line.startswith(".ipython/")) + "\n"
         )
-    # 4. the requirements block (the shared venv has installed it already)
+    # 4. the requirements block, merged (the shared venv has installed it already)
     block = (ours / "requirements.txt").read_text().split("\n\n")[0]
     assert "kedro-mlflow>=2.0.3,<3" in block
-    with (plain.path / "requirements.txt").open("a") as requirements:
-        requirements.write("\n" + block + "\n")
+    theirs = plain.path / "requirements.txt"
+    merged = merge_requirements(theirs.read_text(), block)
+    # Kedro's template pins kedro~=<its version>: both ranges on one line.
+    [kedro] = [
+        requirement
+        for requirement in map(requirement_of, merged.splitlines())
+        if requirement is not None and requirement.name == "kedro"
+    ]
+    assert {spec.operator for spec in kedro.specifier} == {"~=", ">=", "<"}
+    theirs.write_text(merged)
     return plain
+
+
+def requirement_of(line: str) -> Requirement | None:
+    """The requirement a line of requirements.txt names (None: a comment, blank)."""
+    try:
+        return Requirement(line)
+    except InvalidRequirement:
+        return None
+
+
+def merge_requirements(theirs: str, ours: str) -> str:
+    """Step 4 of the README: one line per package; where both files name a
+    package, both ranges on that line (their intersection)."""
+    wanted = {
+        canonicalize_name(requirement.name): requirement
+        for requirement in map(requirement_of, ours.splitlines())
+        if requirement is not None
+    }
+    merged = []
+    for line in theirs.splitlines():
+        requirement = requirement_of(line)
+        mine = requirement and wanted.pop(canonicalize_name(requirement.name), None)
+        if mine is None:
+            merged.append(line)
+            continue
+        requirement.specifier &= mine.specifier
+        requirement.extras |= mine.extras
+        merged.append(str(requirement))
+    return "\n".join([*merged, *map(str, wanted.values())]) + "\n"
 
 
 def test_adopted_project_records_one_run_in_its_own_store(adopted):

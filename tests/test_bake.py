@@ -46,6 +46,10 @@ EXPECTED_FILES = """
 .gitignore
 .ipython/profile_default/ipython_config.py
 README.md
+docs/notebooks.md
+docs/serving.md
+docs/team-server.md
+docs/tracking.md
 notebooks/01_interactive_preprocessing.ipynb
 notebooks/02_tune_hyperparameters.ipynb
 pyproject.toml
@@ -80,6 +84,8 @@ src/{pkg}/mlflow_wiring/notices.py
 src/{pkg}/pipeline_registry.py
 src/{pkg}/mlflow_wiring/run.py
 src/{pkg}/mlflow_wiring/server.py
+src/{pkg}/mlflow_wiring/secrets.py
+src/{pkg}/mlflow_wiring/store.py
 src/{pkg}/mlflow_wiring/shared_run.py
 src/{pkg}/settings.py
 src/{pkg}/mlflow_wiring/tracking.py
@@ -106,6 +112,9 @@ tests/test_lineage.py
 tests/test_tracking.py
 tests/test_run.py
 tests/test_run_life.py
+tests/test_secrets.py
+tests/test_store.py
+docs/secrets-and-stores.md
 tests/pipelines/__init__.py
 tests/pipelines/conftest.py
 tests/pipelines/inference/__init__.py
@@ -297,6 +306,9 @@ def test_gitignore_keeps_stores_and_secrets_out(bake):
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
     ignored = [
         "mlflow.db",
+        "mlflow.db-journal",
+        "mlflow.db.backup",
+        "mlflow.db.damaged-20261129-194000",
         "mlartifacts/1/x/artifacts/model.pkl",
         "mlruns/0/meta.yaml",
         "conf/local/credentials.yml",

@@ -41,7 +41,9 @@ def test_bench_refuses_bad_arguments():
 
 @pytest.mark.slow
 def test_bench_measures_lineage_and_runs_tracked_against_untracked():
-    out = bench("--json", "--repeats", "1", "--only", "run,cell,lineage", timeout=1800)
+    out = bench(
+        "--json", "--repeats", "1", "--only", "run,cell,lineage,store", timeout=1800
+    )
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     assert results["run_ratio"] > 0
@@ -50,3 +52,4 @@ def test_bench_measures_lineage_and_runs_tracked_against_untracked():
     # Each cell of a notebook, with the project loaded, in a large repository.
     assert results["cell_overhead_ms"] == results["cell"]["overhead_ms"]
     assert results["cell"]["cells"] == 50
+    assert 0 < results["store_backup_s"] < results["store_backup_100mib_s"]

@@ -255,7 +255,9 @@ def test_a_model_that_cannot_be_written_fails_the_run(fresh):
     experiment = client_of(fresh).get_experiment_by_name(DEFAULT_PACKAGE)
     # Where MLflow 3 writes logged models: a file in its way breaks the write
     # (as root too, unlike permissions).
-    models = fresh.path / "mlartifacts" / experiment.experiment_id / "models"
+    location = experiment.artifact_location.removeprefix("file://")
+    models = Path(location) / "models"
+    assert models.is_relative_to(fresh.path)
     models.parent.mkdir(parents=True, exist_ok=True)
     models.write_text("not a folder\n")
 
@@ -272,3 +274,38 @@ def test_a_model_that_cannot_be_written_fails_the_run(fresh):
     assert client.search_model_versions(f"name = '{DEFAULT_PACKAGE}'") == []
     pending = client.search_logged_models([experiment.experiment_id])
     assert {model.status.value for model in pending} <= {"FAILED"}
+
+
+def test_ctrl_c_as_soon_as_the_run_exists_records_it_killed(fresh, tmp_path):
+    """Ctrl-C the moment kedro-mlflow says the run has started (on a loaded
+    machine, before any node): the run is KILLED, never FINISHED or RUNNING."""
+    log = tmp_path / "run.log"
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [str(fresh.bin / "kedro"), "run"],
+            cwd=fresh.path,
+            env=fresh.env(PYTHONUNBUFFERED="1"),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    signal.signal(signal.SIGINT, handler)
+    try:
+        deadline = time.monotonic() + 300
+        while "has started" not in log.read_text():
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the run did not start"
+            time.sleep(0.02)
+        os.killpg(process.pid, signal.SIGINT)
+        returncode = process.wait(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    assert returncode != 0, log.read_text()
+    client = client_of(fresh)
+    experiment = client.get_experiment_by_name(DEFAULT_PACKAGE)
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.info.status == "KILLED", log.read_text()

@@ -169,9 +169,9 @@ def test_session_run_in_a_jupyter_kernel_says_which_notebook_and_filters(
     assert "mlflow.source.git.commit" in tags
 
 
-def test_readme_search_runs_example_works_as_printed(pipeline_runs, lineage_project):
-    readme = (lineage_project.path / "README.md").read_text()
-    section = readme.split("## Where did this result come from?")[1]
+def test_docs_search_runs_example_works_as_printed(pipeline_runs, lineage_project):
+    page = (lineage_project.path / "docs" / "tracking.md").read_text()
+    section = page.split("## Where did this result come from?")[1]
     code = section.split("```python\n")[1].split("```")[0]
     printed = lineage_project.python(code).stdout
     assert "README.md" in printed  # the changed file of the dirty runs

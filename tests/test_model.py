@@ -1,5 +1,5 @@
 """Slow tier: the model that training logs loads, predicts and serves on raw
-rows, outside Kedro, the ways the baked README shows ("Serve the model").
+rows, outside Kedro, the ways the baked docs/serving.md shows.
 
 One copy of the baked project (same virtualenv) for the module: asking for
 predictions before anything is trained, `kedro run`, `scripts/promote.py`,
@@ -30,7 +30,7 @@ from test_project import runs_in
 
 pytestmark = pytest.mark.slow
 
-# The registered model and alias the baked README tells users to load.
+# The registered model and alias the baked docs/serving.md tells users to load.
 CHAMPION = "champion"
 CHAMPION_URI = f"models:/{DEFAULT_PACKAGE}@{CHAMPION}"
 RAW_FILE = Path("data", "01_raw", "customers.csv")

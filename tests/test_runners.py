@@ -103,10 +103,11 @@ def test_two_runs_at_once_both_succeed_with_their_own_model(fresh: Project):
         assert given == trained
 
 
-def test_spawned_workers_log_into_a_second_run_as_the_readme_says(fresh: Project):
-    # The baked README's known limit: worker processes that are spawned, not
-    # forked, have no MLflow run of their parent's, so kedro-mlflow's logging
-    # in them opens another. If this starts failing, update the README.
+def test_spawned_workers_log_into_a_second_run_as_the_docs_say(fresh: Project):
+    # A known limit in the baked docs/tracking.md: worker processes that are
+    # spawned, not forked, have no MLflow run of their parent's, so
+    # kedro-mlflow's logging in them opens another. If this starts failing,
+    # update that page.
     fresh.run("kedro", "run", "--runner", "ParallelRunner", KEDRO_MP_CONTEXT="spawn")
 
     runs = {run.info.run_name: run for run in runs_in(fresh.path / "mlflow.db")}

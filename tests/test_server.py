@@ -3,7 +3,8 @@
 A throwaway PostgreSQL cluster and `mlflow server`, started by the baked
 project's own scripts/tracking_server.sh, listen on free ports of 127.0.0.1
 for this module only; the module stops them. The server has a virtualenv of
-its own with what the README tells a team to install (mlflow[auth], psycopg).
+its own with what the baked docs/team-server.md tells a team to install
+(mlflow[auth], psycopg).
 Runs are read back from the server through MlflowClient.
 """
 
@@ -27,6 +28,7 @@ import pytest
 import yaml
 from conftest import (
     DEFAULT_PACKAGE,
+    OUTPUTS,
     Project,
     clean_env,
     commit_to_git,
@@ -221,7 +223,7 @@ class AuthServer(Server):
     password: str = ""
 
     def create_user(self, name: str, password: str) -> None:
-        """What the admin does for each teammate (the README does it in Python)."""
+        """What the admin does for each teammate (docs/team-server.md does it in Python)."""
         login = base64.b64encode(f"admin:{self.admin_password}".encode()).decode()
         request = urllib.request.Request(
             f"{self.url}/api/2.0/mlflow/users/create",
@@ -339,7 +341,7 @@ def assert_no_tracking_files_in(project: Project, before: set[str]) -> None:
 
 @contextmanager
 def credentials(project: Project, user: str, password: str) -> Iterator[Path]:
-    """conf/local/credentials.yml as the README shows it, removed afterwards."""
+    """conf/local/credentials.yml as docs/team-server.md shows it, removed afterwards."""
     path = project.path / "conf" / "local" / "credentials.yml"
     path.write_text(
         yaml.safe_dump(
@@ -430,6 +432,62 @@ def test_two_runs_at_once_are_both_recorded_whole(team_project, server, bake):
         # They did run at the same time.
         first, second = sorted(new, key=lambda run: run.info.start_time)
         assert second.info.start_time < first.info.end_time
+
+
+def with_login(url: str, user: str, password: str) -> str:
+    return url.replace("://", f"://{user}:{password}@", 1)
+
+
+# MLFLOW_TRACKING_URI is set where Jupyter starts (`%env` would echo it).
+NOTEBOOK_WITH_LOGIN = """
+%reload_kedro --env server
+session.run(pipeline_names=["training"])
+"""
+
+
+def test_a_password_in_the_uri_is_printed_nowhere(team_project, auth_server, tmp_path):
+    # Before test_basic_auth_takes_the_login_from_local_credentials, so that the
+    # registry is still empty here and the errors of an empty one are seen too.
+    server = auth_server
+    url = with_login(server.url, server.user, server.password)
+
+    def run(*args: str, **env: str) -> subprocess.CompletedProcess:
+        result = team_project.run(*args, check=False, MLFLOW_TRACKING_URI=url, **env)
+        assert server.password not in result.stdout + result.stderr, output(result)
+        return result
+
+    with client_for(server, "admin", server.admin_password) as client:
+        empty = not client.search_model_versions(f"name = '{DEFAULT_PACKAGE}'")
+    if empty:
+        promoted = run("python", "scripts/promote.py", "--env", "server")
+        assert f"in the registry at {server.url}: train one" in promoted.stderr, output(
+            promoted
+        )
+    scored = run("kedro", "run", "--env", "server", "--pipelines", "inference")
+    assert scored.returncode != 0
+    assert f"in the MLflow registry at {server.url}: " in output(scored)
+
+    trained = run("kedro", "run", "--env", "server")
+    assert trained.returncode == 0, output(trained)
+    # MLflow's own line, with the server's URL and without the login.
+    assert f"View run __default__ at: {server.url}/#/experiments/" in trained.stdout
+    promoted = run("python", "scripts/promote.py", "--env", "server")
+    assert promoted.returncode == 0, output(promoted)
+    scored = run("kedro", "run", "--env", "server", "--pipelines", "inference")
+    assert scored.returncode == 0, output(scored)
+    notebook = run("kedro", "ipython", "-c", NOTEBOOK_WITH_LOGIN)
+    assert f" at: {server.url}/#/experiments/" in notebook.stdout, output(notebook)
+
+    # `kedro mlflow ui` opens the server in a browser: here, a script.
+    opened, browser = tmp_path / "opened", tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
+    browser.chmod(0o755)
+    ui = run("kedro", "mlflow", "ui", "--env", "server", BROWSER=str(browser))
+    assert ui.returncode == 0, output(ui)
+    deadline = time.monotonic() + 30  # webbrowser may start it in the background
+    while not opened.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert opened.read_text().strip() == server.url
 
 
 def test_basic_auth_takes_the_login_from_local_credentials(team_project, auth_server):
@@ -575,3 +633,14 @@ def test_docker_compose_runs_the_tested_script(team_project):
     assert environment["MLFLOW_BACKEND_STORE_URI"].endswith("@postgres:5432/mlflow")
     assert mlflow["ports"] == ["127.0.0.1:${MLFLOW_PORT:-5000}:5000"]
     assert mlflow["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+
+
+def test_no_password_in_any_output_of_the_session(postgres, auth_server):
+    # Last: every command that Project.run ran in this session so far (all of
+    # this module's), and the servers' logs.
+    passwords = [postgres.password, auth_server.password, auth_server.admin_password]
+    logs = [auth_server.log.read_text()]
+    assert OUTPUTS
+    for text in [*OUTPUTS, *logs]:
+        leaked = [password for password in passwords if password in text]
+        assert not leaked, text[:2000]

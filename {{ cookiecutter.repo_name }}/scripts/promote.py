@@ -40,6 +40,8 @@ def promote(version_number: int | None, alias: str | None, env: str | None) -> N
     """Point the alias at a registered version of the project's model."""
     package = bootstrap_project(PROJECT_PATH).package_name
     model = importlib.import_module(f"{package}.pipelines.inference.model")
+    tracking = importlib.import_module(f"{package}.mlflow_wiring.tracking")
+    store = importlib.import_module(f"{package}.mlflow_wiring.store")
     name, alias = model.REGISTERED_MODEL_NAME, alias or model.CHAMPION_ALIAS
     with KedroSession.create(project_path=PROJECT_PATH, env=env) as session:
         # kedro-mlflow points MLflow at the tracking and registry URIs of
@@ -53,7 +55,8 @@ def promote(version_number: int | None, alias: str | None, env: str | None) -> N
     }
     if not versions:
         raise click.ClickException(
-            f"No version of '{name}' in the registry at {mlflow.get_registry_uri()}:"
+            f"No version of '{name}' in the registry at "
+            f"{tracking.without_password(mlflow.get_registry_uri())}:"
             " train one with `kedro run` first."
         )
     chosen = versions.get(version_number or max(versions))
@@ -62,6 +65,8 @@ def promote(version_number: int | None, alias: str | None, env: str | None) -> N
             f"'{name}' has no version {version_number}; it has {sorted(versions)}."
         )
     client.set_registered_model_alias(name, alias, chosen.version)
+    # The alias is part of the registry that a damaged store is restored to.
+    store.backup_local_store(mlflow.get_registry_uri())
     roc_auc = client.get_run(chosen.run_id).data.metrics.get("metrics.roc_auc")
     score = f", ROC AUC {roc_auc:.3f}" if roc_auc is not None else ""
     click.echo(

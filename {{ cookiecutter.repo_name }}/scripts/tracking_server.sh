@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start a team MLflow tracking server, e.g. to try `kedro run --env server`
-# before the team has a real one (see "Team tracking server" in README.md).
+# before the team has a real one (see docs/team-server.md).
 #
 #   MLFLOW_BACKEND_STORE_URI=postgresql+psycopg://mlflow:PASSWORD@127.0.0.1:5432/mlflow \
 #       bash scripts/tracking_server.sh [--auth]

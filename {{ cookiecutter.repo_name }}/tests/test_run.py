@@ -42,3 +42,5 @@ def test_default_pipeline_is_tracked(mlflow_store):
     # Beside the test's store, not in the project's mlartifacts/.
     store_folder = Path(mlflow_store.removeprefix("sqlite:///")).parent
     assert store_folder.as_posix() in run.info.artifact_uri
+    # A successful run leaves a copy of the store beside it (store.py).
+    assert (store_folder / "mlflow.db.backup").is_file()

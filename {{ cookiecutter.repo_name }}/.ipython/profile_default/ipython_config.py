@@ -2,10 +2,10 @@
 
 IPython reads it when it starts with this profile: `kedro ipython`,
 `kedro jupyter lab` / `kedro jupyter notebook` and the project's Jupyter
-kernel (see the README, "Notebooks and IPython"). It keeps the project's
+kernel (see docs/notebooks.md). It keeps the project's
 IPython history apart from your other work, and is yours to extend (e.g.
 with %autoreload). The project's MLflow behaviour in IPython does not depend
-on it: the project's Kedro hooks bring it (src/<package>/interactive.py).
+on it: the project's Kedro hooks bring it (src/<package>/mlflow_wiring/).
 """
 
 c = get_config()  # noqa: F821 (defined by IPython when it reads this file)

@@ -11,6 +11,7 @@ from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_mlflow.io.models import MlflowModelRegistryDataset
 from mlflow.exceptions import MlflowException
 
+from {{ cookiecutter.python_package }}.mlflow_wiring.tracking import without_password
 from {{ cookiecutter.python_package }}.pipelines.inference.model import (
     CHAMPION_ALIAS,
     REGISTERED_MODEL_NAME,
@@ -71,7 +72,7 @@ class RegisteredModelDataset(AbstractDataset[None, Any]):
             todo = f"train one with `kedro run`, then make it the {self.alias} with {promote}"
         raise DatasetError(
             f"No model '{self.registry_dataset.model_uri}' in the MLflow registry at "
-            f"{mlflow.get_registry_uri()}: {todo}."
+            f"{without_password(mlflow.get_registry_uri())}: {todo}."
         )
 
 

@@ -29,6 +29,10 @@ CONFIG_LOADER_ARGS = {
     "custom_resolvers": RESOLVERS,
     # conf/<env>/mlflow.yml overrides single keys of conf/base/mlflow.yml.
     "merge_strategy": {"mlflow": "soft"},
-    # conf/<env>/lineage.yml: the entries each run records as dataset inputs.
-    "config_patterns": {"lineage": ["lineage*", "lineage*/**"]},
+    # conf/<env>/lineage.yml: the entries each run records as dataset inputs;
+    # mlflow.yml with kedro-mlflow's patterns, read before kedro-mlflow does.
+    "config_patterns": {
+        "lineage": ["lineage*", "lineage*/**"],
+        "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],
+    },
 }

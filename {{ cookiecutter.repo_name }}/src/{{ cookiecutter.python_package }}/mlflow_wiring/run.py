@@ -4,9 +4,11 @@ kedro-mlflow's ``MlflowHook`` opens an MLflow run when a pipeline starts,
 logs into it and closes it. Around it, this class does, in this order:
 
 - when the project loads (`kedro run`, ``session.run``, a notebook's
-  ``%reload_kedro``): fail fast on an unusable tracking server, hold the
-  project's lock while the store is set up, tag the runs to come, and give an
-  interactive session its MLflow behaviour (``interactive.py``);
+  ``%reload_kedro``): move any login out of tracking URIs (``secrets.py``),
+  stop on a local store that cannot be used (``store.py``) or a tracking
+  server that cannot (``server.py``), hold the project's lock while the store
+  is set up, tag the runs to come, and give an interactive session its MLflow
+  behaviour (``interactive.py``);
 - when a pipeline starts, *before* MLflow's run exists: wait for the
   project's lock (``RunLock``: one pipeline run of the project at a time),
   close the runs of this project that a dead process left RUNNING, stop
@@ -17,7 +19,8 @@ logs into it and closes it. Around it, this class does, in this order:
   above: FINISHED; FAILED on an exception (in a node, or while kedro-mlflow
   logs the model); KILLED on Ctrl-C, SIGTERM, a notebook's Interrupt or a
   KeyboardInterrupt raised by code (seen by the exit handler, or at the end
-  of the notebook cell).
+  of the notebook cell). After a FINISHED run, a copy of a local store is
+  kept (``store.py``).
 
 A run opened by an orchestrator and shared by its tasks (``MLFLOW_RUN_ID`` in
 the environment, see scripts/shared_run.py) is only lent to the pipeline:
@@ -48,7 +51,7 @@ from mlflow.entities import LoggedModelStatus, Run, RunStatus
 from mlflow.exceptions import MlflowException
 from mlflow.utils.autologging_utils import disable_autologging
 
-from . import interactive, lineage, server, tracking
+from . import interactive, lineage, secrets, server, store, tracking
 
 if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
@@ -206,6 +209,9 @@ class RunHooks:
     ) -> Generator[None, None, None]:
         self.context = context
         server.fail_fast()
+        secrets.protect_credentials()
+        for uri in store.configured_store_uris(context):
+            store.check_local_store(uri)
         interactive.before_load()
         self.lock.acquire(context.project_path)
         try:
@@ -216,6 +222,7 @@ class RunHooks:
         finally:
             if not self.running:
                 self.lock.release()
+        secrets.protect_configured_uris(context)
         interactive.after_load(context, tracking.project_loaded(context))
 
     @hook_impl
@@ -312,6 +319,9 @@ class RunHooks:
         self.running = False
         try:
             self.end_runs(status)
+            if status == FINISHED:
+                for uri in {mlflow.get_tracking_uri(), mlflow.get_registry_uri()}:
+                    store.backup_local_store(uri)
         finally:
             for signum, previous in self.previous_handlers.items():
                 signal.signal(signum, previous)

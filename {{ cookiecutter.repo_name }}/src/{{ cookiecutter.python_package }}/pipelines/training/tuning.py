@@ -36,7 +36,7 @@ PARAM_GRID: dict[str, list[Any]] = {
 # mlflow.sklearn.autolog() arguments for the search: each candidate becomes a
 # child run with its parameters and cross-validated metrics, and the parent run
 # gets the best parameters and the search's results table, for little more
-# than the search itself costs (the README gives the measured ratio).
+# than the search itself costs (docs/notebooks.md gives the measured ratio).
 AUTOLOG_SETTINGS: dict[str, Any] = {
     # A child run for every candidate; the default (5) keeps the best five.
     "max_tuning_runs": None,
