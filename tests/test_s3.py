@@ -25,6 +25,7 @@ import pytest
 import yaml
 from conftest import (
     DEFAULT_PACKAGE,
+    OUTPUTS,
     clean_env,
     free_port,
     make_venv,
@@ -341,3 +342,13 @@ def test_docker_compose_passes_object_storage_to_the_server_only(team_project): 
         name.startswith(("AWS_", "MLFLOW_S3"))
         for name in compose["services"]["postgres"].get("environment", {})
     )
+
+
+def test_no_secret_in_any_output_of_the_session(s3_server, s3, postgres):  # noqa: F811
+    # Last: every command Project.run ran so far (this module's kedro runs,
+    # promote.py, inference), and the servers' logs.
+    hidden = secrets_of(s3_server, postgres.password, s3)
+    assert OUTPUTS
+    for text in [*OUTPUTS, s3_server.log.read_text()]:
+        leaked = [what for what, secret in hidden.items() if secret in text]
+        assert not leaked, text[:2000]
