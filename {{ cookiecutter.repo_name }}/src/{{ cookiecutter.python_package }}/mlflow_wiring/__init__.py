@@ -9,6 +9,8 @@ pipelines are in ``pipelines/``.
   every environment.
 - ``RESOLVERS``: what mlflow.yml may use, ``${oc.env:...}``,
   ``${project_root:}`` and ``${local_artifact_location:}`` (tracking.py).
+- shared_run.py: open and close one MLflow run that an orchestrator's tasks
+  share (``MLFLOW_RUN_ID``); scripts/shared_run.py and airflow/ use it.
 - notices.py, imported first: three notices of today's releases, silenced by
   their exact text.
 
