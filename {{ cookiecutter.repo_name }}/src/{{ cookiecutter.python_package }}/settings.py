@@ -19,6 +19,7 @@ from {{ cookiecutter.python_package }}.mlflow_wiring.tracking import (
     local_artifact_location,
     project_root,
 )
+from {{ cookiecutter.python_package }}.mlflow_wiring.tuning import TuningHooks
 
 # kedro-mlflow registers its own MlflowHook through an entry point. We register
 # it here instead, so that the tracking this project relies on is visible in
@@ -41,7 +42,9 @@ DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow", "kedro-viz")
 #   behaviour (see interactive.py), and only keeps autolog out of `kedro run`;
 # - TrackingServerHooks turns an unusable tracking server into one clear error;
 # - RunLockHooks makes concurrent runs of the project wait for each other
-#   (see run_lock.py).
+#   (see run_lock.py);
+# - TuningHooks gives the tuning pipeline its storage login and tags a run
+#   trained with tuned hyperparameters with their study and trial (tuning.py).
 HOOKS = (
     RunLockHooks(),
     ProjectHooks(),
@@ -49,6 +52,7 @@ HOOKS = (
     RunStatusHooks(),
     InteractiveHooks(),
     TrackingServerHooks(),
+    TuningHooks(),
     MlflowHook(),
 )
 
