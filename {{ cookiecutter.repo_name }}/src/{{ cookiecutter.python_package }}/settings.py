@@ -72,8 +72,11 @@ CONFIG_LOADER_ARGS = {
     },
     # conf/<env>/mlflow.yml (e.g. conf/server/mlflow.yml) overrides single keys
     # of conf/base/mlflow.yml; Kedro's default would replace each whole
-    # top-level section (server, tracking, ui).
-    "merge_strategy": {"mlflow": "soft"},
+    # top-level section (server, tracking, ui). The same for parameters: Kedro
+    # merges `--params` into each environment's files before merging those, so
+    # with any parameters file in conf/local (as tuning writes),
+    # `--params tuning.n_trials=4` would otherwise replace the whole `tuning`.
+    "merge_strategy": {"mlflow": "soft", "parameters": "soft"},
     # conf/<env>/lineage.yml: the catalog entries each run records as MLflow
     # dataset inputs (see lineage.py).
     "config_patterns": {"lineage": ["lineage*", "lineage*/**"]},

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import click
 from optuna.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -28,8 +29,9 @@ WHERE = "tuning.search_space (conf/base/parameters_tuning.yml)"
 RANGE_KEYS = {"low", "high", "step", "log"}
 
 
-class SearchSpaceError(ValueError):
-    """A search space that cannot be searched; the message is one line."""
+class SearchSpaceError(click.ClickException):
+    """A search space that cannot be searched. A ClickException: `kedro run`
+    ends with its one-line message, not a traceback."""
 
 
 @dataclass(frozen=True)

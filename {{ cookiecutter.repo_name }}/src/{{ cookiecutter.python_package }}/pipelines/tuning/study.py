@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import click
 import mlflow
 import optuna
 from mlflow.entities import RunStatus
@@ -52,8 +53,9 @@ RUNNING = RunStatus.to_string(RunStatus.RUNNING)
 KILLED = RunStatus.to_string(RunStatus.KILLED)
 
 
-class StudyError(RuntimeError):
-    """The study cannot be used; the message is one line."""
+class StudyError(click.ClickException):
+    """The study cannot be used. A ClickException: `kedro run` ends with its
+    one-line message, not a traceback."""
 
 
 def open_storage(url: str, heartbeat_interval: int, grace_period: int) -> RDBStorage:
@@ -70,13 +72,16 @@ def open_storage(url: str, heartbeat_interval: int, grace_period: int) -> RDBSto
         else {}
     )
     try:
-        return RDBStorage(
-            url,
-            engine_kwargs=engine_kwargs,
-            heartbeat_interval=heartbeat_interval,
-            grace_period=grace_period,
-            heartbeat_stale_trial_callback=close_stale_run,
-        )
+        with warnings.catch_warnings():
+            # Heartbeats are "experimental" in Optuna 5: a notice on every run.
+            warnings.simplefilter("ignore", ExperimentalWarning)
+            return RDBStorage(
+                url,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=heartbeat_interval,
+                grace_period=grace_period,
+                heartbeat_stale_trial_callback=close_stale_run,
+            )
     except Exception as error:  # a bad URL, a missing driver, no server, no file
         raise StudyError(
             f"Cannot use the Optuna storage at {without_password(url)}: "
@@ -219,20 +224,30 @@ def close_stale_run(study: optuna.Study, trial: FrozenTrial) -> None:
     """Close the child run of a trial whose worker died, as KILLED.
 
     Optuna calls it in whichever worker finds the trial stale, after marking
-    the trial FAIL.
+    the trial FAIL. The run is found by its parent and trial number: the
+    worker may have died before it could note the run's id on the trial.
     """
-    run_id = trial.user_attrs.get(TRIAL_RUN_ATTR)
-    if run_id is None:
+    parent_id = study.user_attrs.get(PARENT_RUN_ATTR)
+    if parent_id is None:
         return
     client = mlflow.MlflowClient()
-    if client.get_run(run_id).info.status == RUNNING:
-        client.set_terminated(run_id, status=KILLED)
+    parent = client.get_run(parent_id)
+    runs = client.search_runs(
+        [parent.info.experiment_id],
+        filter_string=(
+            f"tags.mlflow.parentRunId = '{parent_id}' "
+            f"and tags.`{TRIAL_TAG}` = '{trial.number}' "
+            f"and attributes.status = '{RUNNING}'"
+        ),
+    )
+    for run in runs:
+        client.set_terminated(run.info.run_id, status=KILLED)
         logger.warning(
             "Trial %s of study '%s' lost its worker: marked FAIL, its MLflow run %s "
             "KILLED.",
             trial.number,
             study.study_name,
-            run_id,
+            run.info.run_id,
         )
 
 
