@@ -47,6 +47,8 @@ BEST_SCORE_METRIC = "best_mean_test_score"
 PARENT_WAIT_SECONDS = 60
 # A PostgreSQL server that does not answer fails the run after this long.
 CONNECT_TIMEOUT_SECONDS = 10
+# Tries at opening a storage whose tables another worker is creating.
+CREATE_ATTEMPTS = 3
 
 FINISHED = RunStatus.to_string(RunStatus.FINISHED)
 RUNNING = RunStatus.to_string(RunStatus.RUNNING)
@@ -71,22 +73,30 @@ def open_storage(url: str, heartbeat_interval: int, grace_period: int) -> RDBSto
         if url.startswith("postgresql")
         else {}
     )
-    try:
-        with warnings.catch_warnings():
-            # Heartbeats are "experimental" in Optuna 5: a notice on every run.
-            warnings.simplefilter("ignore", ExperimentalWarning)
-            return RDBStorage(
-                url,
-                engine_kwargs=engine_kwargs,
-                heartbeat_interval=heartbeat_interval,
-                grace_period=grace_period,
-                heartbeat_stale_trial_callback=close_stale_run,
-            )
-    except Exception as error:  # a bad URL, a missing driver, no server, no file
-        raise StudyError(
-            f"Cannot use the Optuna storage at {without_password(url)}: "
-            f"{reason(error, url)} (tuning_storage.url, conf/<env>/parameters_tuning.yml)."
-        ) from error
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            with warnings.catch_warnings():
+                # Heartbeats are "experimental" in Optuna 5: a notice on every run.
+                warnings.simplefilter("ignore", ExperimentalWarning)
+                return RDBStorage(
+                    url,
+                    engine_kwargs=engine_kwargs,
+                    heartbeat_interval=heartbeat_interval,
+                    grace_period=grace_period,
+                    heartbeat_stale_trial_callback=close_stale_run,
+                )
+        except Exception as error:  # a bad URL, a missing driver, no server, no file
+            # Workers that start at once on a new database all create Optuna's
+            # tables: those that lose the race find them made, and try again.
+            if attempt < CREATE_ATTEMPTS and "already exists" in str(error):
+                time.sleep(attempt)
+                continue
+            raise StudyError(
+                f"Cannot use the Optuna storage at {without_password(url)}: "
+                f"{reason(error, url)} (tuning_storage.url, "
+                "conf/<env>/parameters_tuning.yml)."
+            ) from error
+    raise AssertionError  # not reached: the last attempt returns or raises
 
 
 def reason(error: BaseException, url: str) -> str:
