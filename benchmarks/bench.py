@@ -248,7 +248,7 @@ import mlflow, optuna, pandas as pd
 from sklearn.model_selection import cross_val_score
 from {PACKAGE}.pipelines.training.nodes import build_model, split_data
 from {PACKAGE}.pipelines.training.tuning import project_parameters
-from {PACKAGE}.pipelines.tuning.nodes import Objective
+from {PACKAGE}.pipelines.tuning.trials import Objective
 from {PACKAGE}.pipelines.tuning.search_space import parse_search_space
 mlflow.set_tracking_uri({f"sqlite:///{(work / 'trial.db').as_posix()}"!r})
 mlflow.set_experiment("bench")

@@ -104,6 +104,7 @@ src/{pkg}/pipelines/tuning/nodes.py
 src/{pkg}/pipelines/tuning/pipeline.py
 src/{pkg}/pipelines/tuning/search_space.py
 src/{pkg}/pipelines/tuning/study.py
+src/{pkg}/pipelines/tuning/trials.py
 scripts/promote.py
 tests/__init__.py
 tests/conftest.py
