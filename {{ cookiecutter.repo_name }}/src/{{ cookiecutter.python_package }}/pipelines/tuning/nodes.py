@@ -1,16 +1,15 @@
 """The tuning pipeline's node.
 
-Optuna, and tqdm which it imports, load when a study runs (trials.py), not
-when the project loads: every `kedro run` and notebook registers this
-pipeline, and tqdm warns in a Jupyter kernel without ipywidgets.
+Optuna loads when a study runs (trials.py), not when the project loads: every
+`kedro run` and notebook registers this pipeline, and need not pay for it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import pandas as pd
+# At run time, not for type checkers only: Kedro reads the node's type hints.
+import pandas as pd
 
 
 def tune_hyperparameters(  # noqa: PLR0913, PLR0917 (a node: the pipeline's inputs)
