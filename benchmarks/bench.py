@@ -237,6 +237,55 @@ print(json.dumps(sides))
     return stats
 
 
+def bench_trial(project: Path, work: Path, repeats: int) -> dict:
+    """One trial of the tuning pipeline (its cross-validation and final fit),
+    as the pipeline runs it: a child run with its values, score and sklearn
+    autolog; against the same work untracked. In-process, the trial only."""
+    code = f"""
+import json, sys, time
+sys.path.insert(0, {str(project / "src")!r})
+import mlflow, optuna, pandas as pd
+from sklearn.model_selection import cross_val_score
+from {PACKAGE}.pipelines.training.nodes import build_model, split_data
+from {PACKAGE}.pipelines.training.tuning import project_parameters
+from {PACKAGE}.pipelines.tuning.trials import Objective
+from {PACKAGE}.pipelines.tuning.search_space import parse_search_space
+mlflow.set_tracking_uri({f"sqlite:///{(work / 'trial.db').as_posix()}"!r})
+mlflow.set_experiment("bench")
+params = project_parameters()
+data = pd.read_parquet({str(project / "data" / "05_model_input" / "model_input_table.parquet")!r})
+X, _, y, _ = split_data(data, params["target"], params["features"], params["split"])
+tuning = params["tuning"]
+values = {{"max_depth": 8, "min_samples_leaf": 5}}
+with mlflow.start_run(run_name="study bench") as parent:
+    pass
+objective = Objective(X, y, features=params["features"],
+    hyperparameters=params["hyperparameters"], tuning=tuning,
+    space=parse_search_space(tuning["search_space"]), parent_id=parent.info.run_id)
+def tracked():
+    start = time.perf_counter()
+    objective(optuna.trial.FixedTrial(values))
+    return time.perf_counter() - start
+def untracked():
+    start = time.perf_counter()
+    model = lambda: build_model(params["features"], {{**params["hyperparameters"], **values}})
+    cross_val_score(model(), X, y, scoring=tuning["scoring"], cv=tuning["cv"],
+                    n_jobs=tuning["n_jobs"]).mean()
+    model().fit(X, y)
+    return time.perf_counter() - start
+tracked(); untracked()
+sides = {{"tracked": [], "untracked": []}}
+for _ in range({repeats}):
+    sides["tracked"].append(tracked())
+    sides["untracked"].append(untracked())
+print(json.dumps(sides))
+"""
+    sides = in_project(code, project)
+    stats = {side: summary(values) for side, values in sides.items()}
+    stats["ratio"] = stats["tracked"]["median"] / stats["untracked"]["median"]
+    return stats
+
+
 READY = (
     "assert {'session', 'context', 'catalog', 'pipelines'} <= set(globals()); "
     "import mlflow; assert mlflow.get_tracking_uri().startswith('sqlite:')"
@@ -420,6 +469,13 @@ def run(repeats: int, parts: list[str]) -> dict:
         if "autolog" in parts:
             results["autolog"] = bench_autolog(project, work, repeats)
             results["autolog_ratio"] = results["autolog"]["ratio"]
+        if "trial" in parts:
+            if "run" not in results:  # the model input table comes from it
+                results["run"] = bench_run(project, work, repeats)
+                results["run_ratio"] = results["run"]["ratio"]
+                results["run_cpu_ratio"] = results["run"]["cpu_ratio"]
+            results["trial"] = bench_trial(project, work, repeats)
+            results["trial_ratio"] = results["trial"]["ratio"]
         if "profile" in parts:
             results["profile"] = bench_profile(project, repeats)
             results["profile_ratio"] = results["profile"]["ratio"]
@@ -445,7 +501,7 @@ def table(results: dict) -> str:
         f"machine: {results['machine']}; median of {results['repeats']} alternating runs",
         f"{'figure':<14}{'ratio':>7}{'tracked s (min-max)':>26}{'untracked s (min-max)':>26}",
     ]
-    for name in ("bake", "run", "autolog", "profile"):
+    for name in ("bake", "run", "autolog", "trial", "profile"):
         if name not in results:
             continue
         stats = results[name]
@@ -508,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, help="repetitions of each side")
     parser.add_argument(
         "--only",
-        default="bake,run,autolog,profile,cell,lineage,store",
+        default="bake,run,autolog,trial,profile,cell,lineage,store",
         help="comma-separated figures to measure (default: all)",
     )
     args = parser.parse_args(argv)
@@ -516,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
     if repeats < 1:
         parser.error(f"--repeats {repeats}: must be at least 1")
     parts = args.only.split(",")
-    figures = {"bake", "run", "autolog", "profile", "cell", "lineage", "store"}
+    figures = {"bake", "run", "autolog", "trial", "profile", "cell", "lineage", "store"}
     unknown = set(parts) - figures
     if unknown:
         parser.error(

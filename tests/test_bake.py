@@ -61,7 +61,10 @@ conf/base/lineage.yml
 conf/base/mlflow.yml
 conf/base/parameters_preprocessing.yml
 conf/base/parameters_training.yml
+conf/base/parameters_tuning.yml
 conf/server/mlflow.yml
+conf/server/parameters_tuning.yml
+docs/tuning.md
 conf/local/.gitkeep
 data/01_raw/.gitkeep
 data/01_raw/customers.csv
@@ -89,6 +92,7 @@ src/{pkg}/mlflow_wiring/store.py
 src/{pkg}/mlflow_wiring/shared_run.py
 src/{pkg}/settings.py
 src/{pkg}/mlflow_wiring/tracking.py
+src/{pkg}/mlflow_wiring/tuning.py
 src/{pkg}/pipelines/__init__.py
 src/{pkg}/pipelines/inference/__init__.py
 src/{pkg}/pipelines/inference/model.py
@@ -101,6 +105,12 @@ src/{pkg}/pipelines/training/__init__.py
 src/{pkg}/pipelines/training/nodes.py
 src/{pkg}/pipelines/training/pipeline.py
 src/{pkg}/pipelines/training/tuning.py
+src/{pkg}/pipelines/tuning/__init__.py
+src/{pkg}/pipelines/tuning/nodes.py
+src/{pkg}/pipelines/tuning/pipeline.py
+src/{pkg}/pipelines/tuning/search_space.py
+src/{pkg}/pipelines/tuning/study.py
+src/{pkg}/pipelines/tuning/trials.py
 scripts/promote.py
 scripts/shared_run.py
 airflow/dag_template.j2
@@ -124,6 +134,8 @@ tests/pipelines/preprocessing/__init__.py
 tests/pipelines/preprocessing/test_nodes.py
 tests/pipelines/training/__init__.py
 tests/pipelines/training/test_nodes.py
+tests/pipelines/tuning/__init__.py
+tests/pipelines/tuning/test_search_space.py
 """.split()
 
 

@@ -14,9 +14,7 @@ import base64
 import json
 import os
 import secrets
-import shutil
 import subprocess
-import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -42,100 +40,6 @@ pytestmark = pytest.mark.slow
 
 EXPERIMENT = DEFAULT_PACKAGE  # conf/base/mlflow.yml names it after the package
 FAIL_FAST_SECONDS = 60  # the issue's bound for a run against an unusable server
-
-
-def postgres_bin() -> Path:
-    """The newest PostgreSQL's programs (Debian keeps them off PATH)."""
-    found = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
-        key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0,
-    )
-    if found:
-        return found[-1].parent
-    pg_ctl = shutil.which("pg_ctl")
-    if pg_ctl is None:
-        pytest.fail(
-            "PostgreSQL is not installed (.ci/run installs it: apt-get install postgresql)"
-        )
-    return Path(pg_ctl).parent
-
-
-# --- PostgreSQL -------------------------------------------------------------
-
-
-@dataclass
-class Postgres:
-    port: int
-    role: str
-    password: str
-
-    def uri(self, database: str) -> str:
-        return (
-            f"postgresql+psycopg://{self.role}:{self.password}"
-            f"@127.0.0.1:{self.port}/{database}"
-        )
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    """A PostgreSQL cluster in a temporary folder, on a free port of 127.0.0.1.
-
-    PostgreSQL refuses to run as root: as root, its programs run as the
-    `postgres` user, which owns the folder (pytest's own temporary folders are
-    private to root, so this one is made directly in the system's).
-    """
-    pg = postgres_bin()
-    as_root = os.geteuid() == 0
-    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
-    home = Path(tempfile.mkdtemp(prefix="kedro-mlflow-pg-"))
-    superuser_password = secrets.token_hex(16)
-    (home / "pwfile").write_text(superuser_password + "\n")
-    if as_root:
-        shutil.chown(home, "postgres")
-        shutil.chown(home / "pwfile", "postgres")
-    data, port = home / "data", free_port()
-
-    def pg_run(*args: str, check: bool = True, as_owner: bool = True, **kwargs) -> None:
-        command = [*prefix, *args] if as_owner else list(args)
-        result = subprocess.run(command, capture_output=True, text=True, **kwargs)
-        if check and result.returncode != 0:
-            pytest.fail(
-                f"{' '.join(args)} exited {result.returncode}:\n{result.stderr}"
-            )
-
-    try:
-        pg_run(
-            str(pg / "initdb"),
-            *("-D", str(data), f"--pwfile={home / 'pwfile'}"),
-            *"-U postgres -E UTF8 --auth=scram-sha-256 --no-sync".split(),
-        )
-        pg_run(
-            str(pg / "pg_ctl"),
-            *("-D", str(data), "-l", str(home / "postgres.log")),
-            *("-o", f"-h 127.0.0.1 -p {port} -k {home} -F", "-w", "-t", "60", "start"),
-        )
-        db = Postgres(port=port, role="mlflow", password=secrets.token_hex(16))
-        statements = [
-            f"CREATE ROLE {db.role} LOGIN PASSWORD '{db.password}'",
-            *(
-                f"CREATE DATABASE {name} OWNER {db.role}"
-                for name in ("tracking", "team", "team_auth")
-            ),
-        ]
-        psql_args = "-U postgres -d postgres -v ON_ERROR_STOP=1 -q".split()
-        for statement in statements:
-            pg_run(
-                *(str(pg / "psql"), "-h", "127.0.0.1", "-p", str(port), *psql_args),
-                input=statement,
-                env={**os.environ, "PGPASSWORD": superuser_password},
-                as_owner=False,
-            )
-        yield db
-    finally:
-        pg_run(
-            str(pg / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop", check=False
-        )
-        shutil.rmtree(home, ignore_errors=True)
 
 
 # --- MLflow tracking servers ------------------------------------------------

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import mlflow
+import yaml
 from kedro.io import AbstractDataset
 from kedro.io.core import DatasetError
 from kedro_datasets.matplotlib import MatplotlibDataset
@@ -105,3 +109,45 @@ class LoggedMatplotlibDataset(MatplotlibDataset):
         # only written: mlflow.log_artifact would open a stray run for it.
         if mlflow.active_run() is not None:
             mlflow.log_artifact(self.local_file, self.artifact_path)
+
+
+class LocalParametersDataset(AbstractDataset[dict[str, Any], dict[str, Any]]):
+    """A parameters file of conf/local, e.g. ``parameters_training.yml``.
+
+    Saving sets the given top-level keys and keeps the file's other keys, as
+    notebook 2 does: Kedro replaces a top-level parameter as a whole, so each
+    key is saved whole. The file is replaced in one step, so that a run
+    reading the configuration never sees half of it. ``header`` becomes its
+    first comment line.
+    """
+
+    def __init__(
+        self,
+        *,
+        filepath: str,
+        header: str = "",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.filepath = Path(filepath)
+        self.header = header
+        self.metadata = metadata
+
+    def load(self) -> dict[str, Any]:
+        if not self.filepath.exists():
+            return {}
+        return yaml.safe_load(self.filepath.read_text()) or {}
+
+    def save(self, data: dict[str, Any]) -> None:
+        merged = {**self.load(), **data}
+        text = yaml.safe_dump(merged, sort_keys=False)
+        if self.header:
+            text = f"# {self.header}\n{text}"
+        self.filepath.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", dir=self.filepath.parent, suffix=".tmp", delete=False
+        ) as temporary:
+            temporary.write(text)
+        os.replace(temporary.name, self.filepath)
+
+    def _describe(self) -> dict[str, Any]:  # what Kedro asks a custom dataset for
+        return {"filepath": str(self.filepath)}

@@ -14,6 +14,7 @@ from {{ cookiecutter.python_package }}.pipelines import (
     inference,
     preprocessing,
     training,
+    tuning,
 )
 from {{ cookiecutter.python_package }}.pipelines.inference.model import (
     INPUT_NAME,
@@ -57,4 +58,6 @@ def register_pipelines() -> dict[str, Pipeline]:
             preprocessing_pipeline + training_pipeline, model_kwargs
         ),
         "inference": inference.create_pipeline(),
+        # Run on its own, by as many workers as wanted (docs/tuning.md).
+        "tuning": tuning.create_pipeline(),
     }

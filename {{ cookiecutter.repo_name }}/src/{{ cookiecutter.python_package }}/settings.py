@@ -27,8 +27,10 @@ CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     "custom_resolvers": RESOLVERS,
-    # conf/<env>/mlflow.yml overrides single keys of conf/base/mlflow.yml.
-    "merge_strategy": {"mlflow": "soft"},
+    # conf/<env>/mlflow.yml overrides single keys of conf/base/mlflow.yml; the
+    # same for parameters, which Kedro merges with `--params` per environment
+    # first: `--params tuning.n_trials=4` would replace all of `tuning`.
+    "merge_strategy": {"mlflow": "soft", "parameters": "soft"},
     # conf/<env>/lineage.yml: the entries each run records as dataset inputs;
     # mlflow.yml with kedro-mlflow's patterns, read before kedro-mlflow does.
     "config_patterns": {

@@ -51,7 +51,7 @@ from mlflow.entities import LoggedModelStatus, Run, RunStatus
 from mlflow.exceptions import MlflowException
 from mlflow.utils.autologging_utils import disable_autologging
 
-from . import interactive, lineage, secrets, server, store, tracking
+from . import interactive, lineage, secrets, server, store, tracking, tuning
 
 if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
@@ -70,6 +70,9 @@ FINISHED, FAILED, KILLED = (
 )
 INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
 LOCK_FILE = ".kedro-run.lock"
+# Pipelines whose runs write nothing that another run reads, and so may run
+# at once: the workers of one tuning study (pipelines/tuning).
+RUN_AT_ONCE = {"tuning"}
 ORPHAN_TAG = "kedro.closed_because"
 
 
@@ -238,7 +241,7 @@ class RunHooks:
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline
     ) -> Generator[None, None, None]:
-        self.start(run_params["project_path"])
+        self.start(run_params, pipeline)
         self.nodes = ",".join(run_params.get("node_names") or []) or "all nodes"
         try:
             yield  # kedro-mlflow opens the run
@@ -252,6 +255,8 @@ class RunHooks:
                 mlflow.MlflowClient().update_run(self.run_id, name=self.lent)
             else:
                 mlflow.set_tags(lineage.pipeline_tags(run_params))
+            if "params:hyperparameters" in pipeline.inputs() and self.context:
+                mlflow.set_tags(tuning.tuned_by_tags(self.context.params))
         self.recorder = lineage.recorders(pipeline, self.specs)
 
     @hook_impl(trylast=True)
@@ -281,10 +286,15 @@ class RunHooks:
 
     # --- the one place that sets and undoes a run's state -----------------------
 
-    def start(self, project_path: str) -> None:
+    def start(self, run_params: dict[str, Any], pipeline: Pipeline) -> None:
         """Before MLflow's run exists: everything ``end`` undoes."""
-        self.lock.acquire(project_path)
+        project_path = run_params["project_path"]
+        names = set(run_params.get("pipeline_names") or ["__default__"])
+        if not names <= RUN_AT_ONCE:
+            self.lock.acquire(project_path)
         self.running = True
+        if "params:tuning_storage" in pipeline.inputs() and self.context:
+            tuning.export_storage_credentials(self.context)
         active = mlflow.active_run()
         self.active_before = active.info.run_id if active else None
         self.run_id = None
