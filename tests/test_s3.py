@@ -43,7 +43,6 @@ from test_server import (
     kedro_run,
     local_files,
     output,
-    postgres,  # noqa: F401 (a fixture of this module too)
     start_server,
     team_project,  # noqa: F401 (a fixture of this module too)
 )
@@ -129,7 +128,7 @@ def s3_server_venv(tmp_path_factory, project_venv) -> Path:
 def s3_server(
     team_project,  # noqa: F811 (the fixture imported above)
     s3_server_venv,
-    postgres,  # noqa: F811
+    postgres,
     s3,
     tmp_path_factory,
 ) -> Iterator[AuthServer]:
@@ -266,7 +265,7 @@ def test_team_workflow_keeps_artifacts_and_models_in_the_bucket(
 def test_no_secret_on_any_command_line_or_in_the_server_log(
     s3_server,
     s3,
-    postgres,  # noqa: F811
+    postgres,
 ):
     hidden = secrets_of(s3_server, postgres.password, s3)
     server_processes = 0
@@ -344,7 +343,7 @@ def test_docker_compose_passes_object_storage_to_the_server_only(team_project): 
     )
 
 
-def test_no_secret_in_any_output_of_the_session(s3_server, s3, postgres):  # noqa: F811
+def test_no_secret_in_any_output_of_the_session(s3_server, s3, postgres):
     # Last: every command Project.run ran so far (this module's kedro runs,
     # promote.py, inference), and the servers' logs.
     hidden = secrets_of(s3_server, postgres.password, s3)
