@@ -187,6 +187,13 @@ def close_orphans(project_path: str | Path) -> list[str]:
     return closed
 
 
+def end_killed(run_id: str) -> None:
+    """End the run ``run_id`` KILLED, active in this process or not."""
+    while (run := mlflow.active_run()) is not None and run.info.run_id == run_id:
+        mlflow.end_run(KILLED)
+    close(run_id, KILLED)
+
+
 class RunHooks:
     """The project's run behaviour, around kedro-mlflow's (module docstring)."""
 
@@ -241,9 +248,9 @@ class RunHooks:
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline
     ) -> Generator[None, None, None]:
-        self.start(run_params, pipeline)
         self.nodes = ",".join(run_params.get("node_names") or []) or "all nodes"
         try:
+            self.start(run_params, pipeline)
             yield  # kedro-mlflow opens the run
         except BaseException:
             self.end(FAILED)
@@ -364,10 +371,13 @@ class RunHooks:
 
     def interrupted(self, signum: int, frame: Any) -> None:
         previous = self.previous_handlers.get(signum, signal.SIG_DFL)
+        active = mlflow.active_run()
         try:
             self.end(KILLED)
-        except Exception:  # the interruption must go on; the exit handler retries
+        except Exception:  # e.g. the store was busy with the node's own write
             logger.warning("Could not record the MLflow run as KILLED yet.")
+            if active is not None:  # once the interrupted code has unwound
+                atexit.register(end_killed, active.info.run_id)
         if callable(previous):
             previous(signum, frame)  # Python's own: raises KeyboardInterrupt
         else:
