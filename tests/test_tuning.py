@@ -200,7 +200,13 @@ def test_a_worker_killed_mid_trial_leaves_its_trial_failed_and_run_closed(
     doomed.communicate(timeout=60)
 
     survivor = finish(start_worker(project, f"tuning.n_trials=1,{settings}"))
-    assert "Trial 0 of study 'killed' lost its worker" in survivor
+    # The next worker closes the dead one's run: the project's rule for any
+    # run a dead process left RUNNING (mlflow_wiring/run.py), or Optuna's
+    # sweep of stale trials (pipelines/tuning/study.py), whichever comes first.
+    assert (
+        "Trial 0 of study 'killed' lost its worker" in survivor
+        or "without closing it" in survivor
+    ), survivor
 
     state = read_back(
         project,
@@ -212,7 +218,8 @@ def test_a_worker_killed_mid_trial_leaves_its_trial_failed_and_run_closed(
     runs = [r for r in state["runs"] if r["tags"].get("tuning.study") == study]
     assert [r for r in runs if r["status"] == "RUNNING"] == []
     statuses = {r["tags"].get("tuning.trial", "parent"): r["status"] for r in runs}
-    assert statuses == {"0": "KILLED", "1": "FINISHED", "parent": "FINISHED"}
+    assert statuses["0"] in {"KILLED", "FAILED"}
+    assert statuses == {**statuses, "1": "FINISHED", "parent": "FINISHED"}
 
 
 def test_two_machines_share_one_study_on_postgresql(

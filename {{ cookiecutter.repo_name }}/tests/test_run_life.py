@@ -20,6 +20,7 @@ from pathlib import Path
 
 import mlflow
 import pytest
+from kedro.pipeline import Pipeline
 
 from {{ cookiecutter.python_package }}.mlflow_wiring import tracking
 from {{ cookiecutter.python_package }}.mlflow_wiring.run import (
@@ -53,17 +54,13 @@ def start_pipeline(hooks: RunHooks, project: Path) -> str:
     """RunHooks.before_pipeline_run around kedro-mlflow's opening of the run."""
     wrapper = hooks.before_pipeline_run(
         run_params={"project_path": str(project), "pipeline_names": ["__default__"]},
-        pipeline=_EmptyPipeline(),
+        pipeline=Pipeline([]),
     )
     next(wrapper)  # RunHooks' part before kedro-mlflow's
     run_id = mlflow.start_run().info.run_id
     with pytest.raises(StopIteration):
         next(wrapper)
     return run_id
-
-
-class _EmptyPipeline:
-    nodes: list = []
 
 
 def status(run_id: str) -> str:
@@ -114,7 +111,7 @@ def test_an_error_in_a_node_is_failed(project):
 def test_ctrl_c_at_the_first_instant_of_the_run_is_killed(project):
     hooks = RunHooks()
     wrapper = hooks.before_pipeline_run(
-        run_params={"project_path": str(project)}, pipeline=_EmptyPipeline()
+        run_params={"project_path": str(project)}, pipeline=Pipeline([])
     )
     next(wrapper)
     run_id = mlflow.start_run().info.run_id
@@ -136,12 +133,10 @@ import mlflow
 sys.path.insert(0, {src!r})
 from {{ cookiecutter.python_package }}.mlflow_wiring.run import RunHooks
 
-class Pipeline:
-    nodes = []
-
+from kedro.pipeline import Pipeline
 hooks = RunHooks()
 run_params = dict(project_path={project!r})
-wrapper = hooks.before_pipeline_run(run_params=run_params, pipeline=Pipeline())
+wrapper = hooks.before_pipeline_run(run_params=run_params, pipeline=Pipeline([]))
 next(wrapper)
 run = mlflow.start_run()
 print("RUN", run.info.run_id, flush=True)
