@@ -71,6 +71,7 @@ data/08_reporting/.gitkeep
 src/{pkg}/__init__.py
 src/{pkg}/__main__.py
 src/{pkg}/cli.py
+src/{pkg}/errors.py
 src/{pkg}/mlflow_wiring/__init__.py
 src/{pkg}/mlflow_wiring/config_loader.py
 src/{pkg}/datasets.py
@@ -91,6 +92,7 @@ src/{pkg}/pipelines/inference/pipeline.py
 src/{pkg}/pipelines/preprocessing/__init__.py
 src/{pkg}/pipelines/preprocessing/nodes.py
 src/{pkg}/pipelines/preprocessing/pipeline.py
+src/{pkg}/pipelines/preprocessing/schema.py
 src/{pkg}/pipelines/training/__init__.py
 src/{pkg}/pipelines/training/nodes.py
 src/{pkg}/pipelines/training/pipeline.py
@@ -102,6 +104,7 @@ tests/test_datasets.py
 tests/test_lineage.py
 tests/test_tracking.py
 tests/test_run.py
+tests/test_cli.py
 tests/pipelines/__init__.py
 tests/pipelines/conftest.py
 tests/pipelines/inference/__init__.py
@@ -109,6 +112,7 @@ tests/pipelines/inference/test_model.py
 tests/pipelines/inference/test_nodes.py
 tests/pipelines/preprocessing/__init__.py
 tests/pipelines/preprocessing/test_nodes.py
+tests/pipelines/preprocessing/test_schema.py
 tests/pipelines/training/__init__.py
 tests/pipelines/training/test_nodes.py
 """.split()

@@ -133,6 +133,7 @@ PLAIN_RUN = {
 def test_a_plain_run_is_reproduced_by_a_plain_command():
     assert reproduce_command(PLAIN_RUN) == "kedro run"
     assert pipeline_tags(PLAIN_RUN)["kedro.command"] == "kedro run"
+    assert pipeline_tags(PLAIN_RUN)["kedro_command"] == "kedro run"
 
 
 def test_the_command_has_every_option_that_changes_the_result():

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 CONFIG_KEY = "lineage"
 PIPELINE_TAG = "kedro.pipeline"
 COMMAND_TAG = "kedro.command"
+KEDRO_MLFLOW_COMMAND_TAG = "kedro_command"
 # run_params keys of a Kedro run that narrow what runs, as tags kedro.<key>.
 FILTERS = (
     "from_inputs",
@@ -280,6 +281,9 @@ def pipeline_tags(run_params: Mapping[str, Any]) -> dict[str, str]:
         if run_params.get(key):
             tags[f"kedro.{key}"] = ",".join(map(str, run_params[key]))
     tags[COMMAND_TAG] = reproduce_command(run_params)
+    # kedro-mlflow's own tag spells the command from before Kedro 1.0 and
+    # without --params, --env or --runner: the same command replaces it.
+    tags[KEDRO_MLFLOW_COMMAND_TAG] = tags[COMMAND_TAG]
     return tags
 
 
