@@ -23,7 +23,7 @@ def test_default_pipeline_is_tracked(mlflow_store):
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.info.status == "FINISHED"
     assert run.info.run_name == "__default__"
-    assert run.data.params["hyperparameters.max_depth"] == "8"
+    assert run.data.params["hyperparameters.max_depth"] == "None"
     metrics = run.data.metrics
     assert metrics["metrics.roc_auc"] > metrics["metrics.baseline_roc_auc"] + 0.15
     # What the data was like (see pipelines/preprocessing/schema.py).

@@ -30,6 +30,7 @@ from kedro.framework.cli.jupyter import jupyter as kedro_jupyter
 from kedro.framework.cli.project import ipython as kedro_ipython
 from kedro.framework.cli.project import run as kedro_run
 from kedro.framework.project import settings
+from kedro_mlflow.pipeline.pipeline_ml import KedroMlflowPipelineMLError
 
 from {{ cookiecutter.python_package }}.errors import DataQualityError, ProjectError
 
@@ -82,6 +83,18 @@ def with_profile(command: click.Command, writes_kernel: bool) -> click.Command:
     )
 
 
+# Filters of `kedro run`, as its options spell them.
+FILTER_OPTIONS = {
+    "from_inputs": "--from-inputs",
+    "to_outputs": "--to-outputs",
+    "from_nodes": "--from-nodes",
+    "to_nodes": "--to-nodes",
+    "node_names": "--nodes",
+    "tags": "--tags",
+    "namespaces": "--namespaces",
+}
+
+
 def project_error(error: BaseException | None) -> ProjectError | None:
     """The ProjectError that ``error`` is, or was caused by (Kedro wraps
     errors raised while loading data in its own)."""
@@ -91,6 +104,24 @@ def project_error(error: BaseException | None) -> ProjectError | None:
             return error
         seen.add(id(error))
         error = error.__cause__ or error.__context__
+    return None
+
+
+def known_mistake(error: BaseException, options: dict[str, Any]) -> ProjectError | None:
+    """A library's error that a known mistake of ours causes, as a ProjectError."""
+    if isinstance(error, KedroMlflowPipelineMLError):
+        given = [
+            f"{option}={','.join(map(str, options[key]))}"
+            for key, option in FILTER_OPTIONS.items()
+            if options.get(key)
+        ]
+        return ProjectError(
+            f"`kedro run {' '.join(given)}` cuts a pipeline that logs the model "
+            "(training, __default__): the model needs the whole training pipeline.",
+            "Filter the preprocessing pipeline instead, e.g. `kedro run "
+            "--pipelines preprocessing --to-outputs model_input_table`, or run "
+            "training whole.",
+        )
     return None
 
 
@@ -116,7 +147,7 @@ def with_short_errors(command: click.Command) -> click.Command:
         try:
             return ctx.invoke(command, **kwargs)
         except Exception as error:
-            mistake = project_error(error)
+            mistake = project_error(error) or known_mistake(error, kwargs)
             if mistake is None or verbose:
                 raise
             if isinstance(mistake, DataQualityError):

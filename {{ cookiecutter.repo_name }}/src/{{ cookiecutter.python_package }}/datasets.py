@@ -11,10 +11,15 @@ from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_mlflow.io.models import MlflowModelRegistryDataset
 from mlflow.exceptions import MlflowException
 
+from {{ cookiecutter.python_package }}.errors import ProjectError
 from {{ cookiecutter.python_package }}.pipelines.inference.model import (
     CHAMPION_ALIAS,
     REGISTERED_MODEL_NAME,
 )
+
+
+class NoModelError(ProjectError, DatasetError):
+    """No registered model version to load: `kedro run` says what to run."""
 
 
 class RegisteredModelDataset(AbstractDataset[None, Any]):
@@ -57,7 +62,7 @@ class RegisteredModelDataset(AbstractDataset[None, Any]):
         return {"model_name": self.model_name, "alias": self.alias}
 
     def check_alias_is_set(self) -> None:
-        """Raise a DatasetError saying what to run when the alias names no version."""
+        """Raise a NoModelError saying what to run when the alias names no version."""
         client = mlflow.MlflowClient()
         try:
             client.get_model_version_by_alias(self.model_name, self.alias)
@@ -69,7 +74,7 @@ class RegisteredModelDataset(AbstractDataset[None, Any]):
             todo = f"make a registered version the {self.alias} with {promote}"
         else:
             todo = f"train one with `kedro run`, then make it the {self.alias} with {promote}"
-        raise DatasetError(
+        raise NoModelError(
             f"No model '{self.registry_dataset.model_uri}' in the MLflow registry at "
             f"{mlflow.get_registry_uri()}: {todo}."
         )
