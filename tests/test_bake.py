@@ -51,6 +51,7 @@ notebooks/02_tune_hyperparameters.ipynb
 pyproject.toml
 requirements.txt
 docker-compose.yml
+docs/data-quality.md
 scripts/tracking_server.sh
 conf/base/catalog.yml
 conf/base/lineage.yml

@@ -62,18 +62,25 @@ def tail_from_error(output: str) -> list[str]:
             "Error: data/01_raw/customers.csv: no rows (a header and nothing else)",
         ),
         (
+            None,
+            "Error: data/01_raw/customers.csv: the file is empty (not even a header)",
+        ),
+        (
             lambda rows: rows.assign(support_tickets="lots"),
             "Error: data/01_raw/customers.csv: column support_tickets: 2500 of "
             "2500 values (100%) are not a count >= 0: more than the 10% allowed",
         ),
     ],
-    ids=["missing-column", "header-only", "junk-column"],
+    ids=["missing-column", "header-only", "empty-file", "junk-column"],
 )
 def test_bad_training_data_fails_the_run_in_a_few_lines(
     project, tmp_path, spoil, expected
 ):
     copy = project.fresh_copy(tmp_path / project.path.name)
-    spoil(raw(copy)).to_csv(copy.path / RAW_FILE, index=False)
+    if spoil is None:
+        (copy.path / RAW_FILE).write_text("")
+    else:
+        spoil(raw(copy)).to_csv(copy.path / RAW_FILE, index=False)
 
     result = copy.run("kedro", "run", check=False)
 

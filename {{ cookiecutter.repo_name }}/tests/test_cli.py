@@ -7,8 +7,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from kedro.io import DatasetError
+from kedro_mlflow.pipeline.pipeline_ml import KedroMlflowPipelineMLError
+from pandas.errors import EmptyDataError
 
-from {{ cookiecutter.python_package }}.cli import data_file, project_error, run
+from {{ cookiecutter.python_package }}.cli import data_file, known_mistake, project_error, run
 from {{ cookiecutter.python_package }}.errors import DataQualityError, ProjectError
 
 PROJECT_PATH = Path(__file__).resolve().parents[1]
@@ -52,3 +54,25 @@ def test_errors_survive_a_trip_between_processes():
     error = pickle.loads(pickle.dumps(sent))
 
     assert str(error) == "customers: required column(s) missing: plan"
+
+
+def test_an_empty_file_is_a_known_mistake():
+    try:
+        try:
+            raise EmptyDataError("No columns to parse from file")
+        except EmptyDataError as error:
+            raise DatasetError("customers: Failed while loading data") from error
+    except DatasetError as wrapped:
+        mistake = known_mistake(wrapped, {})
+
+    assert str(mistake) == "customers: the file is empty (not even a header)"
+
+
+def test_cutting_a_model_logging_pipeline_is_a_known_mistake():
+    error = KedroMlflowPipelineMLError("No free input is allowed.")
+
+    mistake = known_mistake(error, {"to_outputs": ["model_input_table"]})
+
+    assert mistake.problem.startswith("`kedro run --to-outputs=model_input_table` ")
+    assert "kedro run --pipelines preprocessing" in mistake.fix
+    assert known_mistake(ValueError("a bug"), {}) is None

@@ -98,17 +98,27 @@ FILTER_OPTIONS = {
 def project_error(error: BaseException | None) -> ProjectError | None:
     """The ProjectError that ``error`` is, or was caused by (Kedro wraps
     errors raised while loading data in its own)."""
-    seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, ProjectError):
-            return error
-        seen.add(id(error))
+    return next((e for e in causes(error) if isinstance(e, ProjectError)), None)
+
+
+def causes(error: BaseException | None) -> list[BaseException]:
+    """``error`` and the errors it was raised from, outermost first."""
+    chain: list[BaseException] = []
+    while error is not None and all(error is not seen for seen in chain):
+        chain.append(error)
         error = error.__cause__ or error.__context__
-    return None
+    return chain
 
 
 def known_mistake(error: BaseException, options: dict[str, Any]) -> ProjectError | None:
     """A library's error that a known mistake of ours causes, as a ProjectError."""
+    # Imported here: every kedro command loads cli.py, few need pandas.
+    from pandas.errors import EmptyDataError  # noqa: PLC0415
+
+    if any(isinstance(cause, EmptyDataError) for cause in causes(error)):
+        # Kedro names the catalog entry first: "customers: Failed while loading".
+        entry = str(error).split(":", 1)[0]
+        return DataQualityError(entry, ["the file is empty (not even a header)"])
     if isinstance(error, KedroMlflowPipelineMLError):
         given = [
             f"{option}={','.join(map(str, options[key]))}"
