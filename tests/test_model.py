@@ -314,11 +314,24 @@ def test_mlflow_models_serve_answers_raw_rows(trained, tmp_path):
         env=trained.project.env(MLFLOW_TRACKING_URI=trained.tracking_uri),
     ):  # fmt: skip
         rows = raw_rows(trained, 20)
+        started = (tmp_path / "serve.log").read_text()
         status, answer = request(f"{url}/invocations", dataframe_split(rows))
         assert status == 200, answer
         predictions = answer["predictions"]
         assert [p["customer_id"] for p in predictions] == rows["customer_id"].tolist()
         assert all(0 <= p["churn_probability"] <= 1 for p in predictions)
+        # A request prints the access log line, and no Kedro line per dataset
+        # or node (only the schema's warnings: these rows hold a little junk).
+        answered = (tmp_path / "serve.log").read_text().removeprefix(started)
+        assert "Loading data from" not in answered
+        assert "Running node" not in answered
+
+        # Rows over the schema's limits are refused; the reason ends the trace.
+        status, answer = request(f"{url}/invocations", dataframe_split(ODD_ROWS))
+        assert status == 400
+        reason = answer["stack_trace"].split("DataQualityError: ")[-1]
+        assert reason.startswith("rows to score: refused, 6 problems:")
+        assert "column autopay: 1 of 1 values (100%) are not yes or no" in reason
 
         # A row without most columns is refused by name; the server goes on.
         status, answer = request(
