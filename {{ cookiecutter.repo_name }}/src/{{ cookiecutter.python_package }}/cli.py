@@ -32,7 +32,7 @@ from kedro.framework.cli.project import run as kedro_run
 from kedro.framework.project import settings
 from kedro_mlflow.pipeline.pipeline_ml import KedroMlflowPipelineMLError
 
-from {{ cookiecutter.python_package }}.errors import DataQualityError, ProjectError
+from .errors import DataQualityError, ProjectError
 
 
 def ipython_dir(project_path: str | Path) -> Path:
