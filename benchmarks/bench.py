@@ -61,6 +61,12 @@ metrics:
 roc_curve_plot:
   type: matplotlib.MatplotlibDataset
   filepath: data/08_reporting/roc_curve.png
+raw_data_quality:
+  type: json.JSONDataset
+  filepath: data/08_reporting/raw_data_quality.json
+duplicates_dropped:
+  type: json.JSONDataset
+  filepath: data/08_reporting/duplicates_dropped.json
 """
 
 
@@ -296,6 +302,37 @@ print(json.dumps(times))
     return stats
 
 
+def bench_validate(project: Path, repeats: int) -> dict:
+    """What holding the raw rows to the schema costs (schema.check_customers,
+    after parsing), on the example table and on a table 100 times its size."""
+    code = f"""
+import json, sys, time
+sys.path.insert(0, {str(project / "src")!r})
+import pandas as pd, yaml
+from {PACKAGE}.pipelines.preprocessing.nodes import preprocess_customers
+from {PACKAGE}.pipelines.preprocessing.schema import check_customers
+column_types = yaml.safe_load(
+    open("conf/base/parameters_preprocessing.yml")
+)["column_types"]
+raw = pd.read_csv("data/01_raw/customers.csv")
+times = {{}}
+for name, copies in (("1x", 1), ("100x", 100)):
+    frame = pd.concat([raw] * copies, ignore_index=True)
+    parsed = preprocess_customers(frame, column_types)
+    def check():
+        start = time.perf_counter()
+        check_customers(frame, parsed, "customers")
+        return time.perf_counter() - start
+    check()
+    times[name] = [check() for _ in range({repeats})]
+print(json.dumps(times))
+"""
+    times = in_project(code, project)
+    stats = {name: summary(values) for name, values in times.items()}
+    stats["ratio"] = stats["100x"]["median"] / stats["1x"]["median"]
+    return stats
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
@@ -324,6 +361,10 @@ def run(repeats: int, parts: list[str]) -> dict:
             results["lineage"] = bench_lineage(project, repeats)
             results["lineage_100x_s"] = results["lineage"]["100x"]["median"]
             results["lineage_100x_ratio"] = results["lineage"]["ratio"]
+        if "validate" in parts:
+            results["validate"] = bench_validate(project, repeats)
+            results["validate_s"] = results["validate"]["1x"]["median"]
+            results["validate_100x_s"] = results["validate"]["100x"]["median"]
     return results
 
 
@@ -367,6 +408,12 @@ def table(results: dict) -> str:
             f"{lineage['100x']['median']:.2f} s "
             f"(lineage_100x_ratio {lineage['ratio']:.0f})"
         )
+    if "validate" in results:
+        rows.append(
+            f"validate: holding the example's raw rows to the schema "
+            f"{results['validate_s']:.3f} s, 100 times as many rows "
+            f"{results['validate_100x_s']:.2f} s"
+        )
     return "\n".join(rows)
 
 
@@ -377,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, help="repetitions of each side")
     parser.add_argument(
         "--only",
-        default="bake,run,autolog,profile,lineage",
+        default="bake,run,autolog,profile,lineage,validate",
         help="comma-separated figures to measure (default: all)",
     )
     args = parser.parse_args(argv)
@@ -385,7 +432,8 @@ def main(argv: list[str] | None = None) -> int:
     if repeats < 1:
         parser.error(f"--repeats {repeats}: must be at least 1")
     parts = args.only.split(",")
-    unknown = set(parts) - {"bake", "run", "autolog", "profile", "lineage"}
+    known = {"bake", "run", "autolog", "profile", "lineage", "validate"}
+    unknown = set(parts) - known
     if unknown:
         parser.error(
             f"--only {args.only}: unknown figure(s) {', '.join(sorted(unknown))}"

@@ -41,9 +41,12 @@ def test_bench_refuses_bad_arguments():
 
 @pytest.mark.slow
 def test_bench_measures_lineage_and_runs_tracked_against_untracked():
-    out = bench("--json", "--repeats", "1", "--only", "run,lineage", timeout=1200)
+    out = bench(
+        "--json", "--repeats", "1", "--only", "run,lineage,validate", timeout=1200
+    )
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     assert results["run_ratio"] > 0
     assert results["lineage"]["100x"]["median"] > results["lineage"]["1x"]["median"]
     assert results["lineage_100x_ratio"] == results["lineage"]["ratio"]
+    assert 0 < results["validate_s"] < results["validate_100x_s"]
