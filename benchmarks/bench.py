@@ -61,12 +61,6 @@ metrics:
 roc_curve_plot:
   type: matplotlib.MatplotlibDataset
   filepath: data/08_reporting/roc_curve.png
-raw_data_quality:
-  type: json.JSONDataset
-  filepath: data/08_reporting/raw_data_quality.json
-duplicates_dropped:
-  type: json.JSONDataset
-  filepath: data/08_reporting/duplicates_dropped.json
 """
 
 

@@ -109,3 +109,35 @@ class LoggedMatplotlibDataset(MatplotlibDataset):
         # only written: mlflow.log_artifact would open a stray run for it.
         if mlflow.active_run() is not None:
             mlflow.log_artifact(self.local_file, self.artifact_path)
+
+
+class LoggedMetricsDataset(AbstractDataset[dict[str, float], dict[str, float]]):
+    """Metrics, ``{name: value}``, logged to the active MLflow run in one
+    request, each named ``<prefix>.<name>``.
+
+    kedro-mlflow's metrics datasets send one request per metric: on a SQLite
+    store, a third of a second for the data-quality counts of each run. Outside
+    a pipeline run nothing is logged (mlflow would open a stray run for it);
+    loading reads the values back from the active run.
+    """
+
+    def __init__(self, *, prefix: str, metadata: dict[str, Any] | None = None):
+        self.prefix = prefix
+        self.metadata = metadata
+
+    def save(self, data: dict[str, float]) -> None:
+        if mlflow.active_run() is not None:
+            mlflow.log_metrics(
+                {f"{self.prefix}.{name}": float(value) for name, value in data.items()}
+            )
+
+    def load(self) -> dict[str, float]:
+        run = mlflow.active_run()
+        if run is None:
+            raise DatasetError(f"No active MLflow run to read '{self.prefix}' from.")
+        metrics = mlflow.get_run(run.info.run_id).data.metrics
+        start = f"{self.prefix}."
+        return {k.removeprefix(start): v for k, v in metrics.items() if k.startswith(start)}
+
+    def _describe(self) -> dict[str, Any]:  # what Kedro asks a custom dataset for
+        return {"prefix": self.prefix}

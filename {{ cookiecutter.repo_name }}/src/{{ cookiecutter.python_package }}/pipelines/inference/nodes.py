@@ -58,7 +58,7 @@ def score_customers(
     model: PyFuncModel,
     customers: pd.DataFrame,
     column_types: dict[str, list[str]],
-) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
+) -> tuple[pd.DataFrame, dict[str, float]]:
     """Predict with an MLflow model that takes raw rows, e.g. the champion.
 
     The model holds the rows to the schema itself (it starts with the
@@ -76,7 +76,7 @@ def score_customers(
 
     Returns:
         The model's predictions, one row per customer, and the data-quality
-        counts, as MlflowMetricsHistoryDataset takes them.
+        counts.
 
     Raises:
         DataQualityError: If the schema refuses the rows.
@@ -91,6 +91,4 @@ def score_customers(
     predictions = model.predict(
         customers[[c for c in customers.columns if c in declared]]
     )
-    return predictions, {
-        name: {"value": value, "step": 0} for name, value in counts.items()
-    }
+    return predictions, counts

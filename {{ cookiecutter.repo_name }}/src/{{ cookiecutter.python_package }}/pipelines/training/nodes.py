@@ -24,7 +24,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 def drop_duplicate_customers(
     data: pd.DataFrame, id_column: str
-) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
+) -> tuple[pd.DataFrame, dict[str, float]]:
     """Keep one row per customer, before the train/test split.
 
     A customer whose row appears twice could land in both the training and
@@ -53,9 +53,7 @@ def drop_duplicate_customers(
         "duplicate_rows": len(data) - len(unique_rows),
         "repeated_ids": len(unique_rows) - len(one_per_customer),
     }
-    return one_per_customer, _as_history(
-        {name: float(count) for name, count in dropped.items()}
-    )
+    return one_per_customer, {name: float(n) for name, n in dropped.items()}
 
 
 def split_data(
