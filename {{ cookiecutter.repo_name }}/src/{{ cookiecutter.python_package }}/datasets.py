@@ -137,7 +137,9 @@ class LoggedMetricsDataset(AbstractDataset[dict[str, float], dict[str, float]]):
             raise DatasetError(f"No active MLflow run to read '{self.prefix}' from.")
         metrics = mlflow.get_run(run.info.run_id).data.metrics
         start = f"{self.prefix}."
-        return {k.removeprefix(start): v for k, v in metrics.items() if k.startswith(start)}
+        return {
+            k.removeprefix(start): v for k, v in metrics.items() if k.startswith(start)
+        }
 
     def _describe(self) -> dict[str, Any]:  # what Kedro asks a custom dataset for
         return {"prefix": self.prefix}
