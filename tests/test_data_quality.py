@@ -4,9 +4,9 @@ recorded command, and a model used outside Kedro (issue 17)."""
 from __future__ import annotations
 
 import shlex
-import sqlite3
 from pathlib import Path
 
+import mlflow
 import pandas as pd
 import pytest
 from conftest import DEFAULT_PACKAGE, Project
@@ -17,26 +17,18 @@ RAW_FILE = Path("data", "01_raw", "customers.csv")
 
 
 def latest_run(project: Project) -> dict:
-    """Status, params, metrics and tags of the project's latest MLflow run,
-    read from its store with sqlite3 (the test process has no MLflow)."""
-    with sqlite3.connect(project.path / "mlflow.db") as db:
-        run_id, status = db.execute(
-            "SELECT run_uuid, status FROM runs ORDER BY start_time DESC LIMIT 1"
-        ).fetchone()
-
-        def table(name: str) -> dict[str, str]:
-            rows = db.execute(
-                f"SELECT key, value FROM {name} WHERE run_uuid = ?",  # noqa: S608
-                (run_id,),
-            )
-            return dict(rows.fetchall())
-
-        return {
-            "status": status,
-            "params": table("params"),
-            "metrics": table("latest_metrics"),
-            "tags": table("tags"),
-        }
+    """Status, params, metrics and tags of the project's latest MLflow run."""
+    client = mlflow.MlflowClient(f"sqlite:///{(project.path / 'mlflow.db').as_posix()}")
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    (run,) = client.search_runs(
+        experiments, order_by=["attributes.start_time DESC"], max_results=1
+    )
+    return {
+        "status": run.info.status,
+        "params": run.data.params,
+        "metrics": run.data.metrics,
+        "tags": run.data.tags,
+    }
 
 
 def raw(project: Project) -> pd.DataFrame:
