@@ -116,7 +116,9 @@ def test_metrics_are_logged_to_the_active_run_under_their_prefix(registry):
     dataset = LoggedMetricsDataset(prefix="data_quality")
 
     with mlflow.start_run() as run:
+        assert not dataset.exists()
         dataset.save({"rows_in": 2500, "invalid.plan": 0})
+        assert dataset.exists()
         assert dataset.load() == {"rows_in": 2500.0, "invalid.plan": 0.0}
 
     logged = registry.get_run(run.info.run_id).data.metrics

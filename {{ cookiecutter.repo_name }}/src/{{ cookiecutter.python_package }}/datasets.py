@@ -141,5 +141,12 @@ class LoggedMetricsDataset(AbstractDataset[dict[str, float], dict[str, float]]):
             k.removeprefix(start): v for k, v in metrics.items() if k.startswith(start)
         }
 
+    def _exists(self) -> bool:  # what Kedro asks before runs, e.g. to resume
+        run = mlflow.active_run()
+        return run is not None and any(
+            name.startswith(f"{self.prefix}.")
+            for name in mlflow.get_run(run.info.run_id).data.metrics
+        )
+
     def _describe(self) -> dict[str, Any]:  # what Kedro asks a custom dataset for
         return {"prefix": self.prefix}
