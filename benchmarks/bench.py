@@ -446,6 +446,36 @@ print(json.dumps(times))
     sizes = times.pop("size_mib")
     stats = {name: summary(values) for name, values in times.items()}
     stats["size_mib"] = {"project": sizes[0], "100mib": sizes[1]}
+
+
+def bench_validate(project: Path, repeats: int) -> dict:
+    """What holding the raw rows to the schema costs (schema.check_customers,
+    after parsing), on the example table and on a table 100 times its size."""
+    code = f"""
+import json, sys, time
+sys.path.insert(0, {str(project / "src")!r})
+import pandas as pd, yaml
+from {PACKAGE}.pipelines.preprocessing.nodes import preprocess_customers
+from {PACKAGE}.pipelines.preprocessing.schema import check_customers
+column_types = yaml.safe_load(
+    open("conf/base/parameters_preprocessing.yml")
+)["column_types"]
+raw = pd.read_csv("data/01_raw/customers.csv")
+times = {{}}
+for name, copies in (("1x", 1), ("100x", 100)):
+    frame = pd.concat([raw] * copies, ignore_index=True)
+    parsed = preprocess_customers(frame, column_types)
+    def check():
+        start = time.perf_counter()
+        check_customers(frame, parsed, "customers")
+        return time.perf_counter() - start
+    check()
+    times[name] = [check() for _ in range({repeats})]
+print(json.dumps(times))
+"""
+    times = in_project(code, project)
+    stats = {name: summary(values) for name, values in times.items()}
+    stats["ratio"] = stats["100x"]["median"] / stats["1x"]["median"]
     return stats
 
 
@@ -493,6 +523,10 @@ def run(repeats: int, parts: list[str]) -> dict:
             results["store_backup_100mib_s"] = results["store"]["backup_100mib"][
                 "median"
             ]
+        if "validate" in parts:
+            results["validate"] = bench_validate(project, repeats)
+            results["validate_s"] = results["validate"]["1x"]["median"]
+            results["validate_100x_s"] = results["validate"]["100x"]["median"]
     return results
 
 
@@ -554,6 +588,12 @@ def table(results: dict) -> str:
             f"{store['check_100mib']['median']:.3f} / "
             f"{store['backup_100mib']['median']:.3f} s"
         )
+    if "validate" in results:
+        rows.append(
+            f"validate: holding the example's raw rows to the schema "
+            f"{results['validate_s']:.3f} s, 100 times as many rows "
+            f"{results['validate_100x_s']:.2f} s"
+        )
     return "\n".join(rows)
 
 
@@ -564,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, help="repetitions of each side")
     parser.add_argument(
         "--only",
-        default="bake,run,autolog,trial,profile,cell,lineage,store",
+        default="bake,run,autolog,trial,profile,cell,lineage,store,validate",
         help="comma-separated figures to measure (default: all)",
     )
     args = parser.parse_args(argv)
@@ -572,7 +612,10 @@ def main(argv: list[str] | None = None) -> int:
     if repeats < 1:
         parser.error(f"--repeats {repeats}: must be at least 1")
     parts = args.only.split(",")
-    figures = {"bake", "run", "autolog", "trial", "profile", "cell", "lineage", "store"}
+    figures = {
+        *("bake", "run", "autolog", "trial", "profile"),
+        *("cell", "lineage", "store", "validate"),
+    }
     unknown = set(parts) - figures
     if unknown:
         parser.error(

@@ -55,6 +55,7 @@ notebooks/02_tune_hyperparameters.ipynb
 pyproject.toml
 requirements.txt
 docker-compose.yml
+docs/data-quality.md
 scripts/tracking_server.sh
 conf/base/catalog.yml
 conf/base/lineage.yml
@@ -78,6 +79,7 @@ data/08_reporting/.gitkeep
 src/{pkg}/__init__.py
 src/{pkg}/__main__.py
 src/{pkg}/cli.py
+src/{pkg}/errors.py
 src/{pkg}/mlflow_wiring/__init__.py
 src/{pkg}/mlflow_wiring/config_loader.py
 src/{pkg}/datasets.py
@@ -101,6 +103,7 @@ src/{pkg}/pipelines/inference/pipeline.py
 src/{pkg}/pipelines/preprocessing/__init__.py
 src/{pkg}/pipelines/preprocessing/nodes.py
 src/{pkg}/pipelines/preprocessing/pipeline.py
+src/{pkg}/pipelines/preprocessing/schema.py
 src/{pkg}/pipelines/training/__init__.py
 src/{pkg}/pipelines/training/nodes.py
 src/{pkg}/pipelines/training/pipeline.py
@@ -125,6 +128,7 @@ tests/test_run_life.py
 tests/test_secrets.py
 tests/test_store.py
 docs/secrets-and-stores.md
+tests/test_cli.py
 tests/pipelines/__init__.py
 tests/pipelines/conftest.py
 tests/pipelines/inference/__init__.py
@@ -132,6 +136,7 @@ tests/pipelines/inference/test_model.py
 tests/pipelines/inference/test_nodes.py
 tests/pipelines/preprocessing/__init__.py
 tests/pipelines/preprocessing/test_nodes.py
+tests/pipelines/preprocessing/test_schema.py
 tests/pipelines/training/__init__.py
 tests/pipelines/training/test_nodes.py
 tests/pipelines/tuning/__init__.py

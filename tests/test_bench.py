@@ -42,7 +42,12 @@ def test_bench_refuses_bad_arguments():
 @pytest.mark.slow
 def test_bench_measures_lineage_and_runs_tracked_against_untracked():
     out = bench(
-        "--json", "--repeats", "1", "--only", "run,cell,lineage,store", timeout=1800
+        "--json",
+        "--repeats",
+        "1",
+        "--only",
+        "run,cell,lineage,store,validate",
+        timeout=2400,
     )
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
@@ -53,3 +58,4 @@ def test_bench_measures_lineage_and_runs_tracked_against_untracked():
     assert results["cell_overhead_ms"] == results["cell"]["overhead_ms"]
     assert results["cell"]["cells"] == 50
     assert 0 < results["store_backup_s"] < results["store_backup_100mib_s"]
+    assert 0 < results["validate_s"] < results["validate_100x_s"]

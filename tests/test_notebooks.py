@@ -287,6 +287,18 @@ def test_training_run_uses_the_tuned_hyperparameters(executed):
     }
 
 
+def test_tuning_changes_the_untuned_defaults_and_the_test_score(executed):
+    (training,) = [r for r in executed.runs if r.info.run_name == "training"]
+    # conf/base holds scikit-learn's defaults; the search picks other values.
+    assert training.data.params["hyperparameters.max_depth"] != "None"
+    said = "\n".join(text for _, text in cell_texts(executed.notebooks[NOTEBOOKS[1]]))
+    change = re.search(r"Tuning changed the test ROC AUC by ([+-][0-9.]+)", said)
+    assert change is not None, said
+    assert abs(float(change.group(1))) >= 0.005
+    # The gap between cross-validated and test scores, explained in numbers.
+    assert re.search(r"so \d+\.\d standard errors apart", said), said
+
+
 def test_tuning_and_training_runs_record_the_same_training_rows(executed):
     (tuning,) = [r for r in executed.runs if r.info.run_name == "tuning"]
     (training,) = [r for r in executed.runs if r.info.run_name == "training"]

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from {{ cookiecutter.python_package }}.datasets import (
     LoggedMatplotlibDataset,
+    LoggedMetricsDataset,
     RegisteredModelDataset,
 )
 from {{ cookiecutter.python_package }}.pipelines.inference.model import (
@@ -109,3 +110,24 @@ def test_versioned_plot_is_refused_in_one_line(tmp_path):
 
     assert "cannot be versioned" in str(error.value)
     assert "versioned: true" in str(error.value)
+
+
+def test_metrics_are_logged_to_the_active_run_under_their_prefix(registry):
+    dataset = LoggedMetricsDataset(prefix="data_quality")
+
+    with mlflow.start_run() as run:
+        assert not dataset.exists()
+        dataset.save({"rows_in": 2500, "invalid.plan": 0})
+        assert dataset.exists()
+        assert dataset.load() == {"rows_in": 2500.0, "invalid.plan": 0.0}
+
+    logged = registry.get_run(run.info.run_id).data.metrics
+    assert logged == {"data_quality.rows_in": 2500.0, "data_quality.invalid.plan": 0.0}
+
+
+def test_metrics_saved_outside_a_run_open_no_run(registry):
+    LoggedMetricsDataset(prefix="data_quality").save({"rows_in": 1})
+
+    assert mlflow.active_run() is None
+    assert registry.search_experiments()[0].name == "Default"
+    assert not registry.search_runs(["0"])

@@ -11,8 +11,10 @@ from {{ cookiecutter.python_package }}.mlflow_wiring.lineage import (
     InputSpec,
     dataset,
     input_specs,
+    pipeline_tags,
     record_node_inputs,
     recorders,
+    reproduce_command,
     table_digest,
 )
 
@@ -107,3 +109,59 @@ def test_an_entry_is_recorded_by_the_first_node_that_reads_it_only():
         record_node_inputs(first, {"X_test": rows}, specs, recorder)
 
     assert recorded_names(run.info.run_id) == ["X_test"]
+
+
+# What Kedro passes to its hooks as run_params for a plain `kedro run`.
+PLAIN_RUN = {
+    "pipeline_names": None,
+    "runtime_params": {},
+    "env": None,
+    "runner": "<kedro.runner.sequential_runner.SequentialRunner object at 0x7f0>",
+    "tags": (),
+    "node_names": (),
+    "from_nodes": [],
+    "to_nodes": [],
+    "from_inputs": [],
+    "to_outputs": [],
+    "load_versions": {},
+    "namespaces": [],
+    "only_missing_outputs": False,
+}
+
+
+def test_a_plain_run_is_reproduced_by_a_plain_command():
+    assert reproduce_command(PLAIN_RUN) == "kedro run"
+    assert pipeline_tags(PLAIN_RUN)["kedro.command"] == "kedro run"
+    assert pipeline_tags(PLAIN_RUN)["kedro_command"] == "kedro run"
+
+
+def test_the_command_has_every_option_that_changes_the_result():
+    run_params = PLAIN_RUN | {
+        "pipeline_names": ["training"],
+        "runtime_params": {"hyperparameters": {"max_depth": 6, "bootstrap": False}},
+        "env": "server",
+        "runner": "<kedro.runner.thread_runner.ThreadRunner object at 0x7f0>",
+        "tags": ("a", "b"),
+        "from_inputs": ["model_input_table"],
+        "load_versions": {"classifier": "2026-11-29T10.00.00.000Z"},
+        "only_missing_outputs": True,
+    }
+
+    assert reproduce_command(run_params) == (
+        "kedro run --env=server --runner=ThreadRunner --pipelines=training "
+        "--tags=a,b --from-inputs=model_input_table "
+        "--load-versions=classifier:2026-11-29T10.00.00.000Z "
+        "--params=hyperparameters.max_depth=6,hyperparameters.bootstrap=false "
+        "--only-missing-outputs"
+    )
+
+
+def test_a_runner_of_the_project_goes_by_its_path_and_spaces_are_quoted():
+    run_params = PLAIN_RUN | {
+        "runner": "<my_project.runners.FastRunner object at 0x7f0>",
+        "runtime_params": {"note": "two words"},
+    }
+
+    assert reproduce_command(run_params) == (
+        "kedro run --runner=my_project.runners.FastRunner '--params=note=two words'"
+    )

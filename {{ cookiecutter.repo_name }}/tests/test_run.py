@@ -23,9 +23,13 @@ def test_default_pipeline_is_tracked(mlflow_store):
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.info.status == "FINISHED"
     assert run.info.run_name == "__default__"
-    assert run.data.params["hyperparameters.max_depth"] == "8"
+    assert run.data.params["hyperparameters.max_depth"] == "None"
     metrics = run.data.metrics
     assert metrics["metrics.roc_auc"] > metrics["metrics.baseline_roc_auc"] + 0.15
+    # What the data was like (see pipelines/preprocessing/schema.py).
+    assert metrics["data_quality.rows_in"] == 2500
+    assert metrics["data_quality.invalid.monthly_fee"] == 0
+    assert metrics["data_quality.duplicate_rows"] == 0
 
     # The inference pipeline, logged and registered as one model that takes
     # raw rows (see pipelines/inference/model.py).

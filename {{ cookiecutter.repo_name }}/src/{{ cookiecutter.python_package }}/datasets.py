@@ -15,11 +15,16 @@ from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_mlflow.io.models import MlflowModelRegistryDataset
 from mlflow.exceptions import MlflowException
 
+from {{ cookiecutter.python_package }}.errors import ProjectError
 from {{ cookiecutter.python_package }}.mlflow_wiring.tracking import without_password
 from {{ cookiecutter.python_package }}.pipelines.inference.model import (
     CHAMPION_ALIAS,
     REGISTERED_MODEL_NAME,
 )
+
+
+class NoModelError(ProjectError, DatasetError):
+    """No registered model version to load: `kedro run` says what to run."""
 
 
 class RegisteredModelDataset(AbstractDataset[None, Any]):
@@ -62,7 +67,7 @@ class RegisteredModelDataset(AbstractDataset[None, Any]):
         return {"model_name": self.model_name, "alias": self.alias}
 
     def check_alias_is_set(self) -> None:
-        """Raise a DatasetError saying what to run when the alias names no version."""
+        """Raise a NoModelError saying what to run when the alias names no version."""
         client = mlflow.MlflowClient()
         try:
             client.get_model_version_by_alias(self.model_name, self.alias)
@@ -74,7 +79,7 @@ class RegisteredModelDataset(AbstractDataset[None, Any]):
             todo = f"make a registered version the {self.alias} with {promote}"
         else:
             todo = f"train one with `kedro run`, then make it the {self.alias} with {promote}"
-        raise DatasetError(
+        raise NoModelError(
             f"No model '{self.registry_dataset.model_uri}' in the MLflow registry at "
             f"{without_password(mlflow.get_registry_uri())}: {todo}."
         )
@@ -151,3 +156,44 @@ class LocalParametersDataset(AbstractDataset[dict[str, Any], dict[str, Any]]):
 
     def _describe(self) -> dict[str, Any]:  # what Kedro asks a custom dataset for
         return {"filepath": str(self.filepath)}
+
+
+class LoggedMetricsDataset(AbstractDataset[dict[str, float], dict[str, float]]):
+    """Metrics, ``{name: value}``, logged to the active MLflow run in one
+    request, each named ``<prefix>.<name>``.
+
+    kedro-mlflow's metrics datasets send one request per metric: on a SQLite
+    store, a third of a second for the data-quality counts of each run. Outside
+    a pipeline run nothing is logged (mlflow would open a stray run for it);
+    loading reads the values back from the active run.
+    """
+
+    def __init__(self, *, prefix: str, metadata: dict[str, Any] | None = None):
+        self.prefix = prefix
+        self.metadata = metadata
+
+    def save(self, data: dict[str, float]) -> None:
+        if mlflow.active_run() is not None:
+            mlflow.log_metrics(
+                {f"{self.prefix}.{name}": float(value) for name, value in data.items()}
+            )
+
+    def load(self) -> dict[str, float]:
+        run = mlflow.active_run()
+        if run is None:
+            raise DatasetError(f"No active MLflow run to read '{self.prefix}' from.")
+        metrics = mlflow.get_run(run.info.run_id).data.metrics
+        start = f"{self.prefix}."
+        return {
+            k.removeprefix(start): v for k, v in metrics.items() if k.startswith(start)
+        }
+
+    def _exists(self) -> bool:  # what Kedro asks before runs, e.g. to resume
+        run = mlflow.active_run()
+        return run is not None and any(
+            name.startswith(f"{self.prefix}.")
+            for name in mlflow.get_run(run.info.run_id).data.metrics
+        )
+
+    def _describe(self) -> dict[str, Any]:  # what Kedro asks a custom dataset for
+        return {"prefix": self.prefix}

@@ -18,6 +18,7 @@ from {{ cookiecutter.python_package }}.pipelines import (
 )
 from {{ cookiecutter.python_package }}.pipelines.inference.model import (
     INPUT_NAME,
+    QuietRunner,
     log_model_kwargs,
 )
 
@@ -36,6 +37,8 @@ def _logging_the_model(
         inference=inference.create_model_pipeline(),
         input_name=INPUT_NAME,
         log_model_kwargs=model_kwargs,
+        # The model's pipeline runs without Kedro's INFO lines (see model.py).
+        kpm_kwargs={"runner": QuietRunner()},
     )
 
 

@@ -19,6 +19,8 @@ run, see ``compare_inputs``.
 from __future__ import annotations
 
 import hashlib
+import re
+import shlex
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
 # conf/<env>/lineage.yml, read through settings.py's config_patterns.
 CONFIG_KEY = "lineage"
 PIPELINE_TAG = "kedro.pipeline"
+COMMAND_TAG = "kedro.command"
+KEDRO_MLFLOW_COMMAND_TAG = "kedro_command"
 # run_params keys of a Kedro run that narrow what runs, as tags kedro.<key>.
 FILTERS = (
     "from_inputs",
@@ -268,13 +272,88 @@ def _digest_of(run: Run, name: str) -> str | None:
 
 
 def pipeline_tags(run_params: Mapping[str, Any]) -> dict[str, str]:
-    """The pipeline a run ran, and any filter that narrowed it (`kedro run
-    --from-inputs ...`, or ``session.run(from_inputs=[...])`` in a notebook)."""
+    """The pipeline a run ran, any filter that narrowed it (`kedro run
+    --from-inputs ...`, or ``session.run(from_inputs=[...])`` in a notebook),
+    and the `kedro run` command that runs it again (``reproduce_command``)."""
     tags = {PIPELINE_TAG: ",".join(run_params.get("pipeline_names") or ["__default__"])}
     for key in FILTERS:
         if run_params.get(key):
             tags[f"kedro.{key}"] = ",".join(map(str, run_params[key]))
+    tags[COMMAND_TAG] = reproduce_command(run_params)
+    # kedro-mlflow's own tag spells the command from before Kedro 1.0 and
+    # without --params, --env or --runner: the same command replaces it.
+    tags[KEDRO_MLFLOW_COMMAND_TAG] = tags[COMMAND_TAG]
     return tags
+
+
+# `kedro run` options for run_params keys whose value is a list.
+LIST_OPTIONS = {
+    "pipeline_names": "--pipelines",
+    "tags": "--tags",
+    "node_names": "--nodes",
+    "from_nodes": "--from-nodes",
+    "to_nodes": "--to-nodes",
+    "from_inputs": "--from-inputs",
+    "to_outputs": "--to-outputs",
+    "namespaces": "--namespaces",
+}
+
+
+def _dotted(params: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """``{"a": {"b": 6}}`` as ``["a.b=6"]``, as `kedro run --params` takes it."""
+    items = []
+    for key, value in params.items():
+        if isinstance(value, Mapping):
+            items += _dotted(value, f"{prefix}{key}.")
+        elif isinstance(value, bool) or value is None:
+            items.append(
+                f"{prefix}{key}={str(value).lower() if value is not None else 'null'}"
+            )
+        else:
+            items.append(f"{prefix}{key}={value}")
+    return items
+
+
+def _runner_name(runner: Any) -> str | None:
+    """The `--runner` value of a run_params runner, None for the default.
+
+    Kedro records the runner as its class's name or, for an instance, as
+    ``<module.Class object at 0x...>``; Kedro's own runners go by their name.
+    """
+    text = str(runner or "")
+    match = re.match(r"<([\w.]+) object at", text)
+    path = match.group(1) if match else text
+    if path.startswith("kedro.runner."):
+        path = path.rsplit(".", 1)[-1]
+    return None if path in ("", "SequentialRunner") else path
+
+
+def reproduce_command(run_params: Mapping[str, Any]) -> str:
+    """The `kedro run` command line that runs the same pipeline with the same
+    parameters, environment, runner, filters and load versions.
+
+    ``run_params`` is what Kedro passes to its pipeline hooks (``env``,
+    ``runtime_params``, ``runner``, ``pipeline_names``, the filters, ...).
+    Options at their default are left out. Not recorded by Kedro, and so not
+    here: ``--runner-params``, ``--conf-source``, ``--config``.
+    """
+    args = ["kedro", "run"]
+    if run_params.get("env"):
+        args.append(f"--env={run_params['env']}")
+    runner = _runner_name(run_params.get("runner"))
+    if runner:
+        args.append(f"--runner={runner}")
+    for key, option in LIST_OPTIONS.items():
+        if run_params.get(key):
+            args.append(f"{option}={','.join(map(str, run_params[key]))}")
+    if run_params.get("load_versions"):
+        versions = run_params["load_versions"].items()
+        args.append(f"--load-versions={','.join(f'{n}:{v}' for n, v in versions)}")
+    if run_params.get("runtime_params"):
+        args.append(f"--params={','.join(_dotted(run_params['runtime_params']))}")
+    if run_params.get("only_missing_outputs"):
+        args.append("--only-missing-outputs")
+    return shlex.join(args)
 
 
 # --- during a pipeline run (called by run.RunHooks) ----------------------------

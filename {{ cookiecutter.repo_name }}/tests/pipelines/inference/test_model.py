@@ -40,8 +40,9 @@ def test_training_pipelines_log_and_register_the_model():
 def test_inference_pipeline_scores_with_the_registered_champion():
     pipeline = register_pipelines()["inference"]
 
-    assert pipeline.inputs() == {"champion_model", INPUT_NAME}
-    assert pipeline.outputs() == {"churn_predictions"}
+    assert pipeline.inputs() == {"champion_model", INPUT_NAME, "params:column_types"}
+    # The predictions, and the data-quality counts of the rows scored.
+    assert pipeline.outputs() == {"churn_predictions", "scoring_data_quality"}
 
 
 def test_log_model_kwargs_describe_a_self_contained_model():

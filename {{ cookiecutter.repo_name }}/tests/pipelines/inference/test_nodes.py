@@ -11,6 +11,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from mlflow.models import Model
 
+from {{ cookiecutter.python_package }}.errors import DataQualityError
 from {{ cookiecutter.python_package }}.pipelines import inference
 from {{ cookiecutter.python_package }}.pipelines.inference.model import (
     INPUT_EXAMPLE,
@@ -125,11 +126,31 @@ def test_model_pipeline_predicts_from_raw_rows(
     pd.testing.assert_frame_equal(predictions, expected)
 
 
-def test_model_pipeline_copes_with_odd_rows(classifier, parameters):
-    predictions = run_model_pipeline(ODD_ROWS, classifier, parameters)
+def test_model_pipeline_refuses_rows_mostly_junk(classifier, parameters):
+    # One unusable value of three is over any column's limit: nothing is scored.
+    with pytest.raises(DataQualityError) as refused:
+        run_model_pipeline(ODD_ROWS, classifier, parameters)
 
-    assert predictions["customer_id"].tolist() == ["N1", "N2", "N3"]
+    message = str(refused.value)
+    assert "column autopay: 1 of 2 values (50%) are not yes or no" in message
+    assert len(message.splitlines()) <= 10
+
+
+def test_model_pipeline_scores_a_little_junk_as_missing(
+    raw_customers, classifier, parameters, caplog
+):
+    rows = raw_customers.drop(columns=parameters["target"]).head(200).copy()
+    rows.loc[:4, "monthly_fee"] = "call us"
+    rows.loc[5:6, "plan"] = "Platinum"
+
+    predictions = run_model_pipeline(rows, classifier, parameters)
+
+    assert len(predictions) == len(rows)
     assert np.isfinite(predictions["churn_probability"]).all()
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2
+    assert warnings[0].startswith("rows to score: column plan: 2 of 200 values")
+    assert warnings[1].startswith("rows to score: column monthly_fee: 5 of")
 
 
 def test_model_pipeline_needs_only_raw_rows_and_the_classifier():
@@ -171,11 +192,14 @@ def _fake_mlflow_model(signature) -> SimpleNamespace:
     )
 
 
-def test_score_customers_sends_only_the_declared_columns(raw_customers):
+def test_score_customers_sends_only_the_declared_columns(raw_customers, parameters):
     model = _fake_mlflow_model(model_signature())
 
-    predictions = score_customers(model, raw_customers)
+    predictions, counts = score_customers(
+        model, raw_customers, parameters["column_types"]
+    )
 
     assert "churned" in raw_customers.columns
     assert model.seen["columns"] == model_signature().inputs.input_names()
     assert len(predictions) == len(raw_customers)
+    assert counts["rows_in"] == len(raw_customers)

@@ -13,6 +13,7 @@ from {{ cookiecutter.python_package }}.pipelines.preprocessing.nodes import (
     preprocess_customers,
 )
 from {{ cookiecutter.python_package }}.pipelines.training.nodes import (
+    drop_duplicate_customers,
     evaluate_model,
     plot_roc_curve,
     split_data,
@@ -147,3 +148,36 @@ def test_plot_roc_curve_draws_model_and_chance(classifier, split):
     (axes,) = figure.axes
     assert len(axes.get_lines()) == 2
     assert "AUC" in axes.get_legend().get_texts()[0].get_text()
+
+
+def test_duplicates_are_dropped_before_the_split(model_input_table, parameters):
+    id_column = parameters["id_column"]
+    copies = model_input_table.sample(frac=0.1, random_state=1)
+    # The same customer again, exported later with a changed value.
+    changed = model_input_table.tail(3).assign(support_tickets=99.0)
+    data = pd.concat([model_input_table, copies, changed], ignore_index=True)
+
+    unique, dropped = drop_duplicate_customers(data, id_column)
+
+    assert dropped == {"duplicate_rows": len(copies), "repeated_ids": 3}
+    assert unique[id_column].is_unique
+    assert len(unique) == len(model_input_table)
+    # The latest record of a repeated customer is the one kept.
+    assert (unique.tail(3)["support_tickets"] == 99.0).all()
+
+
+def test_duplicated_rows_do_not_inflate_the_test_score(model_input_table, parameters):
+    def test_roc_auc(data: pd.DataFrame) -> float:
+        unique, _ = drop_duplicate_customers(data, parameters["id_column"])
+        X_train, X_test, y_train, y_test = split_data(
+            unique, parameters["target"], parameters["features"], parameters["split"]
+        )
+        model = train_model(
+            X_train, y_train, parameters["features"], parameters["hyperparameters"]
+        )
+        return evaluate_model(model, X_test, y_test, y_train)["roc_auc"]["value"]
+
+    copies = model_input_table.sample(frac=0.1, random_state=1)
+    duplicated = pd.concat([model_input_table, copies]).sample(frac=1, random_state=2)
+
+    assert abs(test_roc_auc(duplicated) - test_roc_auc(model_input_table)) <= 0.02

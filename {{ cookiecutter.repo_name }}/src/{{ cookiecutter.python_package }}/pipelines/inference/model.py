@@ -12,13 +12,16 @@ at the end of every training run, and registers it. What they decide:
 
 from __future__ import annotations
 
+import logging
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from kedro.framework import project as kedro_project
+from kedro.runner import SequentialRunner
 from mlflow.models import ModelSignature
-from mlflow.types.schema import AnyType, ColSpec, Schema
+from mlflow.types.schema import AnyType, ColSpec, ParamSchema, ParamSpec, Schema
 
 # The package's name, so that a renamed package registers under its new name.
 # The champion_model dataset loads models:/<REGISTERED_MODEL_NAME>@<CHAMPION_ALIAS>
@@ -72,9 +75,44 @@ RUNTIME_DISTRIBUTIONS = (
     "mlflow",
     "numpy",
     "pandas",
+    "pandera",
     "scikit-learn",
     "scipy",
 )
+
+
+class QuietRunner(SequentialRunner):
+    """Kedro's SequentialRunner, without Kedro's INFO lines.
+
+    The logged model runs its pipeline with this runner on every
+    ``predict``: in ``mlflow.pyfunc``, ``mlflow models predict`` or each
+    request to ``mlflow models serve``, Kedro would log a line per dataset
+    and node. Warnings and errors still show, the data-quality warnings among
+    them. kedro-mlflow's model takes the runner as the prediction parameter
+    ``runner``; the signature makes this class its default, and training
+    gives the model an instance (``kpm_kwargs``, see pipeline_registry.py).
+
+    That instance is unpickled when the model loads: outside a Kedro project
+    (a model server, a script), Kedro's loggers are then set to warnings for
+    good, since Kedro's INFO lines there (one per dataset the model loads)
+    are of no use to whoever calls the model.
+    """
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if kedro_project.PACKAGE_NAME is None:
+            logging.getLogger("kedro").setLevel(logging.WARNING)
+
+    def run(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        loggers = [logging.getLogger("kedro"), logging.getLogger(__name__)]
+        levels = [logger.level for logger in loggers]
+        for logger in loggers:
+            logger.setLevel(max(logger.level, logging.WARNING))
+        try:
+            return super().run(*args, **kwargs)
+        finally:
+            for logger, level in zip(loggers, levels):
+                logger.setLevel(level)
 
 
 def model_signature() -> ModelSignature:
@@ -94,6 +132,9 @@ def model_signature() -> ModelSignature:
                 ColSpec("double", "churn_probability"),
                 ColSpec("long", "predicted_churn"),
             ]
+        ),
+        params=ParamSchema(
+            [ParamSpec("runner", "string", default=f"{__name__}.QuietRunner")]
         ),
     )
 

@@ -11,6 +11,13 @@ import pandas as pd
 from mlflow.pyfunc import PyFuncModel
 from sklearn.pipeline import Pipeline
 
+from {{ cookiecutter.python_package }}.pipelines.preprocessing.nodes import (
+    preprocess_customers,
+)
+from {{ cookiecutter.python_package }}.pipelines.preprocessing.schema import (
+    check_customers,
+)
+
 
 def predict_churn(
     classifier: Pipeline,
@@ -47,8 +54,16 @@ def predict_churn(
     )
 
 
-def score_customers(model: PyFuncModel, customers: pd.DataFrame) -> pd.DataFrame:
+def score_customers(
+    model: PyFuncModel,
+    customers: pd.DataFrame,
+    column_types: dict[str, list[str]],
+) -> tuple[pd.DataFrame, dict[str, float]]:
     """Predict with an MLflow model that takes raw rows, e.g. the champion.
+
+    The model holds the rows to the schema itself (it starts with the
+    preprocessing nodes); they are checked here too, so that the run records
+    the data-quality counts. The model logs the warnings.
 
     Columns the model does not declare (such as ``churned`` in the training
     export) are left out here rather than by MLflow, which would warn about
@@ -57,9 +72,23 @@ def score_customers(model: PyFuncModel, customers: pd.DataFrame) -> pd.DataFrame
     Args:
         model: A model logged by the training pipeline, loaded as pyfunc.
         customers: Raw customer rows, as in ``data/01_raw``.
+        column_types: Column names grouped by the parser they need.
 
     Returns:
-        The model's predictions, one row per customer.
+        The model's predictions, one row per customer, and the data-quality
+        counts.
+
+    Raises:
+        DataQualityError: If the schema refuses the rows.
     """
+    _, counts = check_customers(
+        customers,
+        preprocess_customers(customers, column_types),
+        "customers_to_score",
+        warn=False,
+    )
     declared = model.metadata.get_input_schema().input_names()
-    return model.predict(customers[[c for c in customers.columns if c in declared]])
+    predictions = model.predict(
+        customers[[c for c in customers.columns if c in declared]]
+    )
+    return predictions, counts

@@ -37,7 +37,7 @@ def create_model_pipeline(**kwargs) -> Pipeline:
         ]
     )
     return Pipeline(
-        preprocessing.create_pipeline() + predict,
+        preprocessing.create_pipeline(record_quality=False) + predict,
         namespace="inference",
         inputs={"customers": "customers_to_score", "classifier": "classifier"},
         outputs={"churn_predictions": "churn_predictions"},
@@ -51,8 +51,12 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=score_customers,
-                inputs=["champion_model", "customers_to_score"],
-                outputs="churn_predictions",
+                inputs=[
+                    "champion_model",
+                    "customers_to_score",
+                    "params:column_types",
+                ],
+                outputs=["churn_predictions", "scoring_data_quality"],
                 name="score_customers_node",
             )
         ]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .schema import check_customers
+
 # Spellings of a boolean seen in hand-typed data, after lower-casing.
 _TRUE_VALUES = {"yes", "y", "true", "t", "1"}
 _FALSE_VALUES = {"no", "n", "false", "f", "0"}
@@ -120,6 +122,39 @@ def preprocess_customers(
             if column in cleaned.columns:
                 cleaned[column] = _PARSERS[kind](cleaned[column])
     return cleaned
+
+
+def validate_customers(
+    customers: pd.DataFrame, column_types: dict[str, list[str]]
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Parse the raw rows, then hold them to the schema (see schema.py).
+
+    Args:
+        customers: Raw customer rows, all values possibly text.
+        column_types: Column names grouped by the parser they need.
+
+    Returns:
+        The parsed rows, every value the schema does not allow made missing,
+        and the data-quality counts (rows in, values made missing per column).
+
+    Raises:
+        DataQualityError: If the schema refuses the rows (missing required
+            column, no rows, a column over its limit of unusable values).
+    """
+    return check_customers(
+        customers, preprocess_customers(customers, column_types), "customers"
+    )
+
+
+def validated_customers(
+    customers: pd.DataFrame, column_types: dict[str, list[str]]
+) -> pd.DataFrame:
+    """``validate_customers`` without the counts: the logged model's first step,
+    whose only output must be its predictions."""
+    parsed, _ = check_customers(
+        customers, preprocess_customers(customers, column_types), "rows to score"
+    )
+    return parsed
 
 
 def create_features(customers: pd.DataFrame, reference_date: str) -> pd.DataFrame:

@@ -6,19 +6,41 @@ this pipeline unchanged on new rows that have no ``churned`` column.
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import create_features, create_model_input_table, preprocess_customers
+from .nodes import (
+    create_features,
+    create_model_input_table,
+    validate_customers,
+    validated_customers,
+)
 
 
-def create_pipeline(**kwargs) -> Pipeline:
-    """Create the preprocessing pipeline."""
+def create_pipeline(record_quality: bool = True, **kwargs) -> Pipeline:
+    """Create the preprocessing pipeline.
+
+    Args:
+        record_quality: Also output the data-quality counts, as
+            ``raw_data_quality`` (MLflow metrics of the run, see catalog.yml).
+            The logged model's copy of this pipeline must output its
+            predictions alone, so it does without.
+    """
+    validate = (
+        Node(
+            func=validate_customers,
+            inputs=["customers", "params:column_types"],
+            outputs=["preprocessed_customers", "raw_data_quality"],
+            name="preprocess_customers_node",
+        )
+        if record_quality
+        else Node(
+            func=validated_customers,
+            inputs=["customers", "params:column_types"],
+            outputs="preprocessed_customers",
+            name="preprocess_customers_node",
+        )
+    )
     return Pipeline(
         [
-            Node(
-                func=preprocess_customers,
-                inputs=["customers", "params:column_types"],
-                outputs="preprocessed_customers",
-                name="preprocess_customers_node",
-            ),
+            validate,
             Node(
                 func=create_features,
                 inputs=["preprocessed_customers", "params:reference_date"],

@@ -22,6 +22,40 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 
+def drop_duplicate_customers(
+    data: pd.DataFrame, id_column: str
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Keep one row per customer, before the train/test split.
+
+    A customer whose row appears twice could land in both the training and
+    the test set: the model is then tested on rows it has seen, and its score
+    flatters it. Exact copies are dropped first; of the rows left that share
+    an identifier (the same customer, exported twice with different values),
+    the last is kept, as the most recent record. Dropping rather than a
+    grouped split: scoring gives one prediction per customer, so the model is
+    trained and tested on one row per customer too.
+
+    Args:
+        data: The model input table.
+        id_column: Name of the customer identifier column.
+
+    Returns:
+        The table with one row per customer, by identifier, and the counts
+        dropped (``duplicate_rows``, ``repeated_ids``) as metrics.
+    """
+    unique_rows = data.drop_duplicates()
+    # In identifier order: the split then depends on the customers, not on the
+    # order of the export's rows (the example data is in that order already).
+    one_per_customer = unique_rows.drop_duplicates(
+        subset=[id_column], keep="last"
+    ).sort_values(id_column, kind="stable")
+    dropped = {
+        "duplicate_rows": len(data) - len(unique_rows),
+        "repeated_ids": len(unique_rows) - len(one_per_customer),
+    }
+    return one_per_customer, {name: float(n) for name, n in dropped.items()}
+
+
 def split_data(
     data: pd.DataFrame,
     target: str,

@@ -2,7 +2,13 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import evaluate_model, plot_roc_curve, split_data, train_model
+from .nodes import (
+    drop_duplicate_customers,
+    evaluate_model,
+    plot_roc_curve,
+    split_data,
+    train_model,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -10,9 +16,15 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
+                func=drop_duplicate_customers,
+                inputs=["model_input_table", "params:id_column"],
+                outputs=["unique_customers", "duplicates_dropped"],
+                name="drop_duplicate_customers_node",
+            ),
+            Node(
                 func=split_data,
                 inputs=[
-                    "model_input_table",
+                    "unique_customers",
                     "params:target",
                     "params:features",
                     "params:split",

@@ -22,8 +22,9 @@ from kedro.framework.startup import bootstrap_project
 from kedro.utils import find_kedro_project
 from sklearn.model_selection import GridSearchCV
 
-# split_data is the training pipeline's own node: notebooks split with it too.
-from .nodes import build_model, split_data
+# The training pipeline's own nodes, which keep one row per customer and then
+# split: notebooks use them too.
+from .nodes import build_model, drop_duplicate_customers, split_data
 
 # Candidate values of RandomForestClassifier arguments, named as in
 # `hyperparameters` (conf/base/parameters_training.yml): 9 candidates. The other
@@ -160,8 +161,8 @@ def tuning_search(
 ) -> GridSearchCV:
     """Notebook 2's search in one call: split, then tune, tracked or not.
 
-    ``data`` is the model input table; it is split as the training pipeline
-    splits it, and the search sees only the training part. Tracked, autolog is
+    ``data`` is the model input table; it is deduplicated and split as the
+    training pipeline does it, and the search sees only the training part. Tracked, autolog is
     switched on with AUTOLOG_SETTINGS (and left on) and the search runs in a
     new MLflow run named ``run_name``; untracked, autolog is switched off.
 
@@ -177,8 +178,9 @@ def tuning_search(
         The fitted search.
     """
     params = params if params is not None else project_parameters()
+    customers, _ = drop_duplicate_customers(data, params["id_column"])
     X_train, _, y_train, _ = split_data(
-        data, params["target"], params["features"], params["split"]
+        customers, params["target"], params["features"], params["split"]
     )
     search_args = {
         "param_grid": param_grid,
