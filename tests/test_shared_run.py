@@ -22,7 +22,8 @@ PREPROCESSING_NODES = (
     "preprocess_customers_node,create_features_node,create_model_input_table_node"
 )
 TRAINING_NODES = (
-    "split_data_node,train_model_node,evaluate_model_node,plot_roc_curve_node"
+    "drop_duplicate_customers_node,split_data_node,train_model_node,"
+    "evaluate_model_node,plot_roc_curve_node"
 )
 
 

@@ -74,6 +74,9 @@ LOCK_FILE = ".kedro-run.lock"
 # at once: the workers of one tuning study (pipelines/tuning).
 RUN_AT_ONCE = {"tuning"}
 ORPHAN_TAG = "kedro.closed_because"
+# A run opened for an orchestrator's tasks (shared_run.py): whoever opened it
+# closes it, once its tasks are done.
+SHARED_RUN_TAG = "kedro.shared_run"
 
 
 class RunLock:
@@ -169,6 +172,8 @@ def close_orphans(project_path: str | Path) -> list[str]:
     for run in runs:
         pid = run.data.tags.get(tracking.PID_TAG, "")
         if not pid.isdigit() or process_is_alive(int(pid)):
+            continue
+        if run.data.tags.get(SHARED_RUN_TAG) == "true":  # its closer ends it
             continue
         client.set_tag(
             run.info.run_id,

@@ -33,10 +33,10 @@ from kedro_mlflow.pipeline.pipeline_ml import PipelineML
 from mlflow.exceptions import MlflowException
 from mlflow.tracking.context.registry import resolve_tags
 
+from .run import SHARED_RUN_TAG
 from .tracking import without_password
 
 PACKAGE = __package__.split(".")[0]
-SHARED_RUN_TAG = "kedro.shared_run"
 STATUSES = ("FINISHED", "FAILED", "KILLED")
 
 
