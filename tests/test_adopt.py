@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 PLAIN_PACKAGE = "plain_project"
 # Step 2 of the README's list: copied unchanged into the adopting package.
-ADOPTED = ("mlflow_wiring", "cli.py")
+ADOPTED = ("mlflow_wiring", "cli.py", "errors.py")
 
 # Kedro's default template has no nodes; a user adopting us has their own.
 PIPELINE_REGISTRY = """
@@ -56,11 +56,12 @@ def adopted(project: Project, bake, tmp_path_factory) -> Project:
     (plain.path / "conf" / "base" / "mlflow.yml").write_text(
         mlflow_yml.replace(f"name: {DEFAULT_PACKAGE}\n", f"name: {PLAIN_PACKAGE}\n")
     )
-    # 2. the wiring folder and cli.py, unchanged
+    # 2. the wiring folder, cli.py and the errors it renders, unchanged
     shutil.copytree(
         ours / "src" / DEFAULT_PACKAGE / "mlflow_wiring", package / "mlflow_wiring"
     )
-    shutil.copy(ours / "src" / DEFAULT_PACKAGE / "cli.py", package / "cli.py")
+    for module in ("cli.py", "errors.py"):
+        shutil.copy(ours / "src" / DEFAULT_PACKAGE / module, package / module)
     # 3. the body of settings.py, appended, with the package renamed
     body = settings_body((ours / "src" / DEFAULT_PACKAGE / "settings.py").read_text())
     assert body.count(f"{DEFAULT_PACKAGE}.") == 1

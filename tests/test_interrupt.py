@@ -69,6 +69,25 @@ def assert_killed_without_model(project: Project, run_id: str) -> None:
     assert client.search_model_versions(f"name = '{DEFAULT_PACKAGE}'") == []
 
 
+def start_kedro_run(project: Project, log: Path, *args: str) -> subprocess.Popen:
+    """`kedro run *args` in its own process group, its output in ``log``, with
+    Ctrl-C at its default as in a terminal (a shell ignores it in the commands
+    it runs in the background, and a child inherits that)."""
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with log.open("w") as output:
+            return subprocess.Popen(
+                [str(project.bin / "kedro"), "run", *args],
+                cwd=project.path,
+                env=project.env(PYTHONUNBUFFERED="1"),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+    finally:
+        signal.signal(signal.SIGINT, handler)
+
+
 @pytest.mark.parametrize(
     ("signum", "to_group"),
     [
@@ -81,20 +100,7 @@ def assert_killed_without_model(project: Project, run_id: str) -> None:
 )
 def test_signal_during_a_node_records_the_run_killed(fresh, tmp_path, signum, to_group):
     log = tmp_path / "run.log"
-    # As from a terminal, Ctrl-C must not be ignored, whatever started these
-    # tests (a shell ignores it in the commands it runs in the background, and
-    # a child inherits that): a handled signal is reset to its default in it.
-    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [str(fresh.bin / "kedro"), "run", "--params", SLOW_PARAMS],
-            cwd=fresh.path,
-            env=fresh.env(PYTHONUNBUFFERED="1"),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    signal.signal(signal.SIGINT, handler)
+    process = start_kedro_run(fresh, log, "--params", SLOW_PARAMS)
     try:
         run_id = wait_for_slow_node(fresh, lambda: process.poll() is None, log)
         if to_group:
@@ -220,15 +226,7 @@ def test_a_run_whose_process_was_killed_is_closed_by_the_next_run(fresh, tmp_pat
     """kill -9 (an out-of-memory kill, a lost machine) gives the process no
     chance to record anything: the next run of the project closes the run."""
     log = tmp_path / "run.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [str(fresh.bin / "kedro"), "run", "--params", SLOW_PARAMS],
-            cwd=fresh.path,
-            env=fresh.env(PYTHONUNBUFFERED="1"),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_kedro_run(fresh, log, "--params", SLOW_PARAMS)
     try:
         run_id = wait_for_slow_node(fresh, lambda: process.poll() is None, log)
     finally:
@@ -280,17 +278,7 @@ def test_ctrl_c_as_soon_as_the_run_exists_records_it_killed(fresh, tmp_path):
     """Ctrl-C the moment kedro-mlflow says the run has started (on a loaded
     machine, before any node): the run is KILLED, never FINISHED or RUNNING."""
     log = tmp_path / "run.log"
-    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [str(fresh.bin / "kedro"), "run"],
-            cwd=fresh.path,
-            env=fresh.env(PYTHONUNBUFFERED="1"),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    signal.signal(signal.SIGINT, handler)
+    process = start_kedro_run(fresh, log)
     try:
         deadline = time.monotonic() + 300
         while "has started" not in log.read_text():
