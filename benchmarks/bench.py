@@ -446,6 +446,7 @@ print(json.dumps(times))
     sizes = times.pop("size_mib")
     stats = {name: summary(values) for name, values in times.items()}
     stats["size_mib"] = {"project": sizes[0], "100mib": sizes[1]}
+    return stats
 
 
 def bench_validate(project: Path, repeats: int) -> dict:
