@@ -51,7 +51,7 @@ def test_session_run_cells_show_results_warnings_and_errors(copy, kernel_env, tm
     for index, text in cell_texts(executed):
         texts[index] += text
 
-    assert "['model_input_table']" in texts[1]
+    assert "['model_input_table', 'raw_data_quality']" in texts[1]
     for line in PER_STEP:
         assert line not in texts[1], texts[1]
     assert "WARNING" in texts[2]

@@ -5,6 +5,8 @@ config_loader.py's refusal of an unknown environment."""
 from __future__ import annotations
 
 import os
+import resource
+import signal
 import sqlite3
 import subprocess
 import time
@@ -84,8 +86,9 @@ def test_a_read_only_folder_or_store_is_named(tmp_path):
     database.chmod(0o444)
     folder.chmod(0o555)
     try:
-        if os.access(folder, os.W_OK):
-            pytest.skip("this user may write anywhere (root)")
+        if os.access(folder, os.W_OK):  # root: permissions stop nothing
+            check_local_store(uri_of(database))
+            return
         assert failure(uri_of(database)).startswith(
             f"Cannot use the MLflow store {database}: it is read-only."
         )
@@ -189,3 +192,20 @@ def test_an_unknown_environment_is_refused_by_name(conf):
         "Unknown Kedro environment 'nope' (no folder conf/nope): "
         "the environments are local, server."
     )
+
+
+def test_a_full_disk_is_named(tmp_path):
+    """No file can grow past 1 KiB in this process while it checks, as on a
+    full disk (for root too, unlike permissions)."""
+    folder = tmp_path / "full"
+    folder.mkdir()
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, limits[1]))
+    try:
+        message = failure(uri_of(folder / "mlflow.db"))
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, handler)
+    assert f"cannot write in {folder}" in message
+    assert "free disk space" in message
