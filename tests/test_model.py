@@ -9,8 +9,12 @@ and are stopped by the test that starts them.
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import subprocess
+import textwrap
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -90,6 +94,56 @@ def trained(project, tmp_path_factory) -> Trained:
 def one_line(result: subprocess.CompletedProcess) -> str:
     """Everything a command printed, with line wrapping undone."""
     return " ".join((result.stdout + result.stderr).split())
+
+
+# What loading the model prints once per process, before a line of the
+# project's code runs (docs/serving.md says why the project cannot prevent
+# them): Kedro's logging set-up at its first import, and MLflow's check of
+# kedro-mlflow's model class. Each must show exactly once and nothing else may:
+# when a release drops one, this test and the docs change together.
+LOAD_NOTICES = {
+    "Kedro's logging set-up": re.compile(
+        r"INFO +Using '\S+/kedro/framework/project/rich_logging\.yml' "
+        r"as logging configuration\."
+    ),
+    "MLflow's type-hint check": re.compile(
+        r"WARNING +\S+/mlflow/pyfunc/utils/data_validation\.py:\d+: UserWarning: "
+        r"\S*Add type hints to the `predict` method"
+    ),
+}
+# A log record as Kedro's rich handler prints it: [time] LEVEL message, the
+# time left blank within the same second; its continuation lines are indented.
+RICH_RECORD = re.compile(r" *(\[[^\]]*\])? +(DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
+# What MLflow's own commands print besides: their INFO log lines, uvicorn's,
+# and the artifact download progress bar. Neither Kedro lines nor warnings.
+MLFLOW_CHATTER = re.compile(
+    r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d INFO mlflow\.|INFO: |\r|.*Downloading artifacts: "
+)
+
+
+def printed_notices(output: str) -> list[str]:
+    """Each log record or warning in `output`, on one line, named after the
+    LOAD_NOTICES pattern it matches; MLflow's own chatter left out. The
+    caller removes the result's lines first."""
+    records: list[str] = []
+    for line in output.splitlines():
+        if not line.strip() or MLFLOW_CHATTER.match(line):
+            continue
+        if records and line[:1].isspace() and not RICH_RECORD.match(line):
+            records[-1] += " " + line.strip()
+        else:
+            records.append(line.strip())
+    return [
+        next((name for name, p in LOAD_NOTICES.items() if p.search(r)), r)
+        for r in records
+    ]
+
+
+def valid_rows(trained: Trained, count: int = 20) -> pd.DataFrame:
+    """The first `count` rows of the raw file without the target: a batch as
+    a caller sends it, with nothing for the schema or MLflow to warn about."""
+    raw = pd.read_csv(trained.project.path / RAW_FILE, nrows=count)
+    return raw.drop(columns="churned")
 
 
 def training_run(trained: Trained):
@@ -243,6 +297,64 @@ def test_inference_pipeline_scores_every_row_in_one_quiet_run(trained):
     assert not warning_lines(trained.scoring)
 
 
+QUIET_PYFUNC = """
+import mlflow, pandas as pd
+
+model = mlflow.pyfunc.load_model({uri!r})
+print(model.predict(pd.read_csv("rows.csv")).to_csv(index=False), end="")
+"""
+
+
+def quiet_kedro_config(trained: Trained) -> str:
+    """The logging configuration docs/serving.md offers for KEDRO_LOGGING_CONFIG."""
+    docs = (trained.project.path / "docs" / "serving.md").read_text()
+    (block,) = re.findall(r"```yaml\n(.*?)```", docs, flags=re.DOTALL)
+    return textwrap.dedent(block)
+
+
+@pytest.mark.parametrize(
+    "kedro_logging_config, notices",
+    [
+        ("", list(LOAD_NOTICES)),
+        ("quiet_kedro.yml", ["MLflow's type-hint check"]),
+    ],
+    ids=["as-is", "KEDRO_LOGGING_CONFIG"],
+)
+def test_pyfunc_prints_the_result_and_only_the_known_load_notices(
+    trained, tmp_path, kedro_logging_config, notices
+):
+    # A fresh Python process, outside the project, as docs/serving.md shows.
+    rows = valid_rows(trained)
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    (tmp_path / "quiet_kedro.yml").write_text(quiet_kedro_config(trained))
+    result = trained.project.python(
+        QUIET_PYFUNC.format(uri=CHAMPION_URI),
+        cwd=tmp_path,
+        MLFLOW_TRACKING_URI=trained.tracking_uri,
+        KEDRO_LOGGING_CONFIG=kedro_logging_config,
+        COLUMNS="1000",
+    )
+    printed, predictions = result.stdout.split("customer_id,", 1)
+    answer = pd.read_csv(io.StringIO("customer_id," + predictions))
+    assert answer["customer_id"].tolist() == rows["customer_id"].tolist()
+    assert printed_notices(printed + result.stderr) == notices
+
+
+def test_mlflow_models_predict_prints_only_the_known_load_notices(trained, tmp_path):
+    rows = valid_rows(trained)
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    result = trained.project.run(
+        "mlflow", "models", "predict", "-m", CHAMPION_URI, "--env-manager", "local",
+        "-t", "csv", "-i", "rows.csv",
+        cwd=tmp_path, MLFLOW_TRACKING_URI=trained.tracking_uri, COLUMNS="1000",
+    )  # fmt: skip
+    # Without -o, the predictions are the last line of standard output.
+    printed, answer = result.stdout.rstrip("\n").rsplit("\n", 1)
+    predictions = json.loads(answer)["predictions"]
+    assert [p["customer_id"] for p in predictions] == rows["customer_id"].tolist()
+    assert printed_notices(printed + "\n" + result.stderr) == list(LOAD_NOTICES)
+
+
 def test_promote_refuses_a_version_that_does_not_exist(trained):
     result = trained.project.run(
         "python", "scripts/promote.py", "--version", "9", check=False
@@ -298,6 +410,16 @@ def dataframe_split(rows: pd.DataFrame) -> dict:
     }
 
 
+def logged_after(log: Path, before: str, line: str, seconds: float = 10) -> str:
+    """What the server has logged since `before`, once it holds `line` (the
+    access log line may be written just after the answer is sent)."""
+    deadline = time.monotonic() + seconds
+    while line not in (logged := log.read_text().removeprefix(before)):
+        assert time.monotonic() < deadline, logged
+        time.sleep(0.2)
+    return logged
+
+
 def test_mlflow_models_serve_answers_raw_rows(trained, tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -311,8 +433,24 @@ def test_mlflow_models_serve_answers_raw_rows(trained, tmp_path):
         tmp_path / "serve.log",
         SERVER_START_SECONDS,
         cwd=tmp_path,
-        env=trained.project.env(MLFLOW_TRACKING_URI=trained.tracking_uri),
+        env=trained.project.env(
+            MLFLOW_TRACKING_URI=trained.tracking_uri, COLUMNS="1000"
+        ),
     ):  # fmt: skip
+        started = (tmp_path / "serve.log").read_text()
+        assert printed_notices(started) == list(LOAD_NOTICES)
+
+        # A valid batch: the answer, and nothing in the log but its access line.
+        valid = valid_rows(trained)
+        status, answer = request(f"{url}/invocations", dataframe_split(valid))
+        assert status == 200, answer
+        assert len(answer["predictions"]) == len(valid)
+        answered = logged_after(tmp_path / "serve.log", started, "POST /invocations")
+        assert re.fullmatch(
+            r'INFO: +127\.0\.0\.1:\d+ - "POST /invocations HTTP/1\.1" 200 OK\n',
+            answered,
+        ), answered
+
         rows = raw_rows(trained, 20)
         started = (tmp_path / "serve.log").read_text()
         status, answer = request(f"{url}/invocations", dataframe_split(rows))
@@ -322,7 +460,7 @@ def test_mlflow_models_serve_answers_raw_rows(trained, tmp_path):
         assert all(0 <= p["churn_probability"] <= 1 for p in predictions)
         # A request prints the access log line, and no Kedro line per dataset
         # or node (only the schema's warnings: these rows hold a little junk).
-        answered = (tmp_path / "serve.log").read_text().removeprefix(started)
+        answered = logged_after(tmp_path / "serve.log", started, "POST /invocations")
         assert "Loading data from" not in answered
         assert "Running node" not in answered
 
