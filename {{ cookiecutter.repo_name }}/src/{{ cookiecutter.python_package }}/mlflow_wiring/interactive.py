@@ -130,13 +130,14 @@ class GitTags:
         self.current = current
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
-        self.again = False
+        self.again: float | None = None  # the first cell start it missed
         self.changed_since: float | None = None
 
     def cell_started(self, *_: Any) -> None:
         with self.lock:
             if self.thread is not None and self.thread.is_alive():
-                self.again = True  # once more when it is done
+                if self.again is None:  # once more when it is done
+                    self.again = time.time()
                 return
             self.thread = threading.Thread(
                 target=self.work, args=(time.time(),), daemon=True
@@ -152,10 +153,9 @@ class GitTags:
                 retag_runs_since(since, tags)
                 self.changed_since = since
             with self.lock:
-                if not self.again:
+                if self.again is None:
                     return
-                self.again = False
-                since = time.time()
+                since, self.again = self.again, None
 
     def cell_ended(self, *_: Any) -> None:
         with self.lock:
