@@ -195,6 +195,36 @@ def bench_run(project: Path, work: Path, repeats: int) -> dict:
     return stats
 
 
+def enlarge(project: Path, copies: int, work: Path) -> Path:
+    """A copy of the project whose example table holds ``copies`` copies of
+    each customer, each copy with an id of its own (the training pipeline
+    drops repeated customers)."""
+    copy = work / project.name
+    shutil.copytree(
+        project, copy, ignore=shutil.ignore_patterns("mlflow.db", "mlartifacts")
+    )
+    raw = copy / "data" / "01_raw" / "customers.csv"
+    header, *rows = raw.read_text().splitlines(keepends=True)
+    with raw.open("w") as out:
+        out.write(header)
+        for i in range(copies):
+            for row in rows:
+                customer, rest = row.split(",", 1)  # the id comes first
+                out.write(f"{customer}-{i},{rest}")
+    return copy
+
+
+def bench_run_scaled(project: Path, work: Path, repeats: int) -> dict:
+    """run_ratio on the example table made 10 and 100 times larger: tracking's
+    cost should be fixed per run, so these fall toward 1."""
+    scaled = {}
+    for copies in (10, 100):
+        (work / f"{copies}x").mkdir()
+        larger = enlarge(project, copies, work / f"{copies}x")
+        scaled[f"{copies}x"] = bench_run(larger, work / f"{copies}x", repeats)
+    return scaled
+
+
 def in_project(code: str, project: Path) -> dict:
     """Run ``code`` in a new interpreter from the project's root; return the
     JSON object it prints last."""
@@ -209,14 +239,52 @@ def in_project(code: str, project: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def project_code(project: Path) -> str:
+    """What the in-project snippets share: the project's parameters as
+    ``context.params`` has them (read without a session), and notebook 2's
+    search in one call (deduplicate, split, tune; tracked or not)."""
+    return f"""
+import sys
+from pathlib import Path
+sys.path.insert(0, {str(project / "src")!r})
+import mlflow
+from kedro.framework.project import settings
+from kedro.framework.startup import bootstrap_project
+from {PACKAGE}.pipelines.training.nodes import drop_duplicate_customers, split_data
+from {PACKAGE}.pipelines.training.tuning import AUTOLOG_SETTINGS, PARAM_GRID, tune
+
+def project_parameters():
+    bootstrap_project(Path({str(project)!r}))
+    loader = settings.CONFIG_LOADER_CLASS(
+        conf_source={str(project / "conf")!r}, **settings.CONFIG_LOADER_ARGS
+    )
+    return loader["parameters"]
+
+def tuning_search(data, *, tracked):
+    params = project_parameters()
+    customers, _ = drop_duplicate_customers(data, params["id_column"])
+    X_train, _, y_train, _ = split_data(
+        customers, params["target"], params["features"], params["split"]
+    )
+    args = dict(param_grid=PARAM_GRID, features=params["features"],
+                hyperparameters=params["hyperparameters"])
+    if not tracked:
+        mlflow.sklearn.autolog(disable=True)
+        return tune(X_train, y_train, log_best_model=False, **args)
+    mlflow.sklearn.autolog(**AUTOLOG_SETTINGS)
+    with mlflow.start_run(run_name="tuning"):
+        return tune(X_train, y_train, **args)
+"""
+
+
 def bench_autolog(project: Path, work: Path, repeats: int) -> dict:
     """The tuning search of notebook 2, under the project's autolog setup,
     against the same search untracked; in-process, the search call only."""
-    code = f"""
-import json, sys, time
-sys.path.insert(0, {str(project / "src")!r})
-import mlflow, pandas as pd
-from {PACKAGE}.pipelines.training.tuning import tuning_search
+    code = (
+        project_code(project)
+        + f"""
+import json, time
+import pandas as pd
 mlflow.set_tracking_uri({f"sqlite:///{(work / 'autolog.db').as_posix()}"!r})
 mlflow.set_experiment("bench")
 data = pd.read_parquet({str(project / "data" / "05_model_input" / "model_input_table.parquet")!r})
@@ -231,6 +299,7 @@ for _ in range({repeats}):
     sides["untracked"].append(timed(False))
 print(json.dumps(sides))
 """
+    )
     sides = in_project(code, project)
     stats = {side: summary(values) for side, values in sides.items()}
     stats["ratio"] = stats["tracked"]["median"] / stats["untracked"]["median"]
@@ -241,13 +310,13 @@ def bench_trial(project: Path, work: Path, repeats: int) -> dict:
     """One trial of the tuning pipeline (its cross-validation and final fit),
     as the pipeline runs it: a child run with its values, score and sklearn
     autolog; against the same work untracked. In-process, the trial only."""
-    code = f"""
-import json, sys, time
-sys.path.insert(0, {str(project / "src")!r})
-import mlflow, optuna, pandas as pd
+    code = (
+        project_code(project)
+        + f"""
+import json, time
+import optuna, pandas as pd
 from sklearn.model_selection import cross_val_score
-from {PACKAGE}.pipelines.training.nodes import build_model, split_data
-from {PACKAGE}.pipelines.training.tuning import project_parameters
+from {PACKAGE}.pipelines.training.nodes import build_model
 from {PACKAGE}.pipelines.tuning.trials import Objective
 from {PACKAGE}.pipelines.tuning.search_space import parse_search_space
 mlflow.set_tracking_uri({f"sqlite:///{(work / 'trial.db').as_posix()}"!r})
@@ -280,6 +349,7 @@ for _ in range({repeats}):
     sides["untracked"].append(untracked())
 print(json.dumps(sides))
 """
+    )
     sides = in_project(code, project)
     stats = {side: summary(values) for side, values in sides.items()}
     stats["ratio"] = stats["tracked"]["median"] / stats["untracked"]["median"]
@@ -497,6 +567,10 @@ def run(repeats: int, parts: list[str]) -> dict:
             results["run"] = bench_run(project, work, repeats)
             results["run_ratio"] = results["run"]["ratio"]
             results["run_cpu_ratio"] = results["run"]["cpu_ratio"]
+        if "scale" in parts:
+            results["scale"] = bench_run_scaled(project, work, repeats)
+            for size, stats in results["scale"].items():
+                results[f"run_ratio_{size}"] = stats["ratio"]
         if "autolog" in parts:
             results["autolog"] = bench_autolog(project, work, repeats)
             results["autolog_ratio"] = results["autolog"]["ratio"]
@@ -536,17 +610,21 @@ def table(results: dict) -> str:
         f"machine: {results['machine']}; median of {results['repeats']} alternating runs",
         f"{'figure':<14}{'ratio':>7}{'tracked s (min-max)':>26}{'untracked s (min-max)':>26}",
     ]
-    for name in ("bake", "run", "autolog", "trial", "profile"):
-        if name not in results:
-            continue
-        stats = results[name]
+    pairs = {
+        f"{name}_ratio": results[name]
+        for name in ("bake", "run", "autolog", "trial", "profile")
+        if name in results
+    }
+    for size, stats in results.get("scale", {}).items():
+        pairs[f"run_ratio_{size}"] = stats
+    for label, stats in pairs.items():
 
         def cell(side: str) -> str:
             s = stats[side]
             return f"{s['median']:.2f} ({s['min']:.2f}-{s['max']:.2f})"
 
         rows.append(
-            f"{name + '_ratio':<14}{stats['ratio']:>7.2f}{cell('tracked'):>26}"
+            f"{label:<16}{stats['ratio']:>5.2f}{cell('tracked'):>26}"
             f"{cell('untracked'):>26}"
         )
     if "run" in results:
@@ -605,7 +683,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, help="repetitions of each side")
     parser.add_argument(
         "--only",
-        default="bake,run,autolog,trial,profile,cell,lineage,store,validate",
+        default="bake,run,scale,autolog,trial,profile,cell,lineage,store,validate",
         help="comma-separated figures to measure (default: all)",
     )
     args = parser.parse_args(argv)
@@ -614,7 +692,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--repeats {repeats}: must be at least 1")
     parts = args.only.split(",")
     figures = {
-        *("bake", "run", "autolog", "trial", "profile"),
+        *("bake", "run", "scale", "autolog", "trial", "profile"),
         *("cell", "lineage", "store", "validate"),
     }
     unknown = set(parts) - figures

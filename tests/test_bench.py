@@ -46,12 +46,20 @@ def test_bench_measures_lineage_and_runs_tracked_against_untracked():
         "--repeats",
         "1",
         "--only",
-        "run,cell,lineage,store,validate",
+        "run,scale,cell,lineage,store,validate",
         timeout=2400,
     )
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     assert results["run_ratio"] > 0
+    # The same pair on the example table made 10 and 100 times larger.
+    for size in ("10x", "100x"):
+        assert results[f"run_ratio_{size}"] == results["scale"][size]["ratio"] > 0
+    assert (
+        results["scale"]["100x"]["untracked"]["median"]
+        > results["scale"]["10x"]["untracked"]["median"]
+        > results["run"]["untracked"]["median"]
+    )
     assert results["lineage"]["100x"]["median"] > results["lineage"]["1x"]["median"]
     assert results["lineage_100x_ratio"] == results["lineage"]["ratio"]
     # Each cell of a notebook, with the project loaded, in a large repository.

@@ -12,19 +12,25 @@ imports it as any code of the package::
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 from typing import Any
 
 import mlflow
 import pandas as pd
-from kedro.framework.project import settings
-from kedro.framework.startup import bootstrap_project
-from kedro.utils import find_kedro_project
 from sklearn.model_selection import GridSearchCV
 
 # The training pipeline's own nodes, which keep one row per customer and then
-# split: notebooks use them too.
+# split: notebook 2 imports them from here, beside the search.
 from .nodes import build_model, drop_duplicate_customers, split_data
+
+__all__ = [
+    "AUTOLOG_SETTINGS",
+    "PARAM_GRID",
+    "best_hyperparameters",
+    "build_model",
+    "drop_duplicate_customers",
+    "split_data",
+    "tune",
+]
 
 # Candidate values of RandomForestClassifier arguments, named as in
 # `hyperparameters` (conf/base/parameters_training.yml): 9 candidates. The other
@@ -131,65 +137,3 @@ def best_hyperparameters(search: GridSearchCV) -> dict[str, Any]:
         name.removeprefix(f"{STEP}__"): value
         for name, value in search.best_params_.items()
     }
-
-
-def project_parameters(env: str | None = None) -> dict[str, Any]:
-    """The project's parameters as ``context.params`` has them, without hooks.
-
-    For use outside a Kedro session (the benchmark); in a notebook, use
-    ``context.params``.
-    """
-    project_path = find_kedro_project(Path(__file__).resolve())
-    if project_path is None:
-        raise RuntimeError("Not in a Kedro project: use context.params instead.")
-    bootstrap_project(project_path)
-    config_loader = settings.CONFIG_LOADER_CLASS(
-        conf_source=str(project_path / settings.CONF_SOURCE),
-        env=env,
-        **settings.CONFIG_LOADER_ARGS,
-    )
-    return config_loader["parameters"]
-
-
-def tuning_search(
-    data: pd.DataFrame,
-    *,
-    tracked: bool = True,
-    params: dict[str, Any] | None = None,
-    param_grid: dict[str, list[Any]] = PARAM_GRID,
-    run_name: str = "tuning",
-) -> GridSearchCV:
-    """Notebook 2's search in one call: split, then tune, tracked or not.
-
-    ``data`` is the model input table; it is deduplicated and split as the
-    training pipeline does it, and the search sees only the training part. Tracked, autolog is
-    switched on with AUTOLOG_SETTINGS (and left on) and the search runs in a
-    new MLflow run named ``run_name``; untracked, autolog is switched off.
-
-    Args:
-        data: The model input table.
-        tracked: Whether MLflow records the search.
-        params: The project's parameters (``context.params``); read from the
-            project's configuration when not given.
-        param_grid: Candidate values per RandomForestClassifier argument.
-        run_name: Name of the MLflow run, when tracked.
-
-    Returns:
-        The fitted search.
-    """
-    params = params if params is not None else project_parameters()
-    customers, _ = drop_duplicate_customers(data, params["id_column"])
-    X_train, _, y_train, _ = split_data(
-        customers, params["target"], params["features"], params["split"]
-    )
-    search_args = {
-        "param_grid": param_grid,
-        "features": params["features"],
-        "hyperparameters": params["hyperparameters"],
-    }
-    if not tracked:
-        mlflow.sklearn.autolog(disable=True)
-        return tune(X_train, y_train, log_best_model=False, **search_args)
-    mlflow.sklearn.autolog(**AUTOLOG_SETTINGS)
-    with mlflow.start_run(run_name=run_name):
-        return tune(X_train, y_train, **search_args)
