@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
 from matplotlib.figure import Figure
 
+from {{ cookiecutter.python_package }}.pipelines import training, tuning
 from {{ cookiecutter.python_package }}.pipelines.preprocessing.nodes import (
     create_features,
     create_model_input_table,
@@ -181,3 +184,31 @@ def test_duplicated_rows_do_not_inflate_the_test_score(model_input_table, parame
     duplicated = pd.concat([model_input_table, copies]).sample(frac=1, random_state=2)
 
     assert abs(test_roc_auc(duplicated) - test_roc_auc(model_input_table)) <= 0.02
+
+
+def test_trials_see_the_training_pipelines_own_training_rows(
+    model_input_table, parameters
+):
+    # A customer twice: the tuning pipeline must drop it as training does.
+    data = pd.concat([model_input_table, model_input_table.head(50)])
+
+    def training_rows(pipeline):
+        split = pipeline.to_outputs("X_train", "y_train")
+        catalog = DataCatalog(
+            {
+                "model_input_table": MemoryDataset(data),
+                **{
+                    f"params:{name}": MemoryDataset(value)
+                    for name, value in parameters.items()
+                },
+                "X_train": MemoryDataset(),
+            }
+        )
+        SequentialRunner().run(split, catalog)
+        return catalog.load("X_train")
+
+    tuning_rows = training_rows(tuning.create_pipeline())
+    pd.testing.assert_frame_equal(
+        tuning_rows, training_rows(training.create_pipeline())
+    )
+    assert len(tuning_rows) < len(data) * (1 - parameters["split"]["test_size"])

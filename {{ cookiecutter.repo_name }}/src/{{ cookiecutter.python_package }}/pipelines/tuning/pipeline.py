@@ -3,27 +3,18 @@ study's best hyperparameters in conf/local/parameters_training.yml."""
 
 from kedro.pipeline import Node, Pipeline
 
-from {{ cookiecutter.python_package }}.pipelines.training.nodes import split_data
+from {{ cookiecutter.python_package }}.pipelines import training
 
 from .nodes import tune_hyperparameters
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Create the tuning pipeline."""
-    return Pipeline(
+    # The training pipeline's own nodes up to its split (one row per customer,
+    # then the same split): trials see its training rows, never its test rows.
+    split = training.create_pipeline().to_outputs("X_train", "y_train")
+    return split + Pipeline(
         [
-            # The training pipeline's own split: trials see its training rows only.
-            Node(
-                func=split_data,
-                inputs=[
-                    "model_input_table",
-                    "params:target",
-                    "params:features",
-                    "params:split",
-                ],
-                outputs=["X_train", "X_test", "y_train", "y_test"],
-                name="split_data_node",
-            ),
             Node(
                 func=tune_hyperparameters,
                 inputs=[
