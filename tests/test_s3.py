@@ -43,7 +43,7 @@ from test_server import (
     kedro_run,
     local_files,
     output,
-    start_server,
+    start_auth_server,
     team_project,  # noqa: F401 (a fixture of this module too)
 )
 
@@ -134,27 +134,14 @@ def s3_server(
 ) -> Iterator[AuthServer]:
     """`tracking_server.sh --auth`: runs in PostgreSQL, users in the default
     basic_auth.db, artifacts in the bucket; a login for one teammate."""
-    admin_password = secrets.token_urlsafe(16)
-    home = tmp_path_factory.mktemp("s3-server-home")
-    running = start_server(
+    with start_auth_server(
         team_project,
         s3_server_venv,
-        home,
+        tmp_path_factory.mktemp("s3-server-home"),
         postgres.uri("tracking"),
-        "--auth",
-        MLFLOW_AUTH_ADMIN_PASSWORD=admin_password,
         **s3.server_env(),
-    )
-    try:
-        server = AuthServer(
-            **vars(running),
-            admin_password=admin_password,
-            password=secrets.token_urlsafe(16),
-        )
-        server.create_user(server.user, server.password)
+    ) as server:
         yield server
-    finally:
-        running.stop()
 
 
 def secrets_of(server: AuthServer, db_password: str, s3: S3) -> dict[str, str]:

@@ -147,15 +147,31 @@ def auth_server(
 ) -> Iterator[AuthServer]:
     """`tracking_server.sh --auth`, users in a PostgreSQL database of their own,
     and a login for one teammate made by the admin."""
-    admin_password = secrets.token_urlsafe(16)
-    running = start_server(
+    with start_auth_server(
         team_project,
         server_venv,
         tmp_path_factory.mktemp("auth-server"),
         postgres.uri("team"),
-        "--auth",
         MLFLOW_AUTH_DATABASE_URI=postgres.uri("team_auth"),
+    ) as server:
+        yield server
+
+
+@contextmanager
+def start_auth_server(
+    project: Project, venv: Path, home: Path, store_uri: str, **env: str
+) -> Iterator[AuthServer]:
+    """start_server with `--auth` and a new admin password; a login for one
+    teammate made by the admin. Stopped on leaving."""
+    admin_password = secrets.token_urlsafe(16)
+    running = start_server(
+        project,
+        venv,
+        home,
+        store_uri,
+        "--auth",
         MLFLOW_AUTH_ADMIN_PASSWORD=admin_password,
+        **env,
     )
     try:
         server = AuthServer(
