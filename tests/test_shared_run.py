@@ -144,9 +144,10 @@ def test_a_stopped_task_leaves_the_run_killed_until_it_is_closed(churn, tmp_path
     try:
         deadline = time.monotonic() + 300
         # kedro-mlflow logs a node's parameters just before the node runs.
-        while client.get_run(run_id).data.params.get(
-            "hyperparameters.n_estimators"
-        ) != "20000":
+        while (
+            client.get_run(run_id).data.params.get("hyperparameters.n_estimators")
+            != "20000"
+        ):
             assert task.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.5)
@@ -172,6 +173,11 @@ def test_a_stopped_task_leaves_the_run_killed_until_it_is_closed(churn, tmp_path
     assert later.returncode == 0, output(later)
     assert client.get_run(run_id).info.status == "KILLED"
 
+    kept = shared_run(
+        project, env, "close", run_id, "--status", "FAILED", "--keep-killed"
+    )
+    assert kept.stdout == f"MLflow run {run_id}: KILLED\n", output(kept)
+    assert client.get_run(run_id).info.status == "KILLED"
     for status in ("FAILED", "FINISHED"):  # the closing task has the last word
         closed = shared_run(project, env, "close", run_id, "--status", status)
         assert closed.returncode == 0, output(closed)
@@ -226,7 +232,13 @@ def test_dag_template_makes_one_run_per_dag_run(churn, tmp_path):
         "close_mlflow_run",
     ]
     assert tasks["open_mlflow_run"][1]["retries"] == 0
-    assert tasks["close_mlflow_run"][1]["trigger_rule"] == "all_done"
+    assert tasks["close_mlflow_run"][1]["retries"] == 0
+    # A teardown: Airflow runs it even once the DAG run is marked failed, and
+    # judges the DAG run by it (test_airflow.py).
+    assert (
+        "close_mlflow_run(mlflow_run_id).as_teardown(on_failure_fail_dagrun=True)"
+        in source
+    )
     for task_id in tasks:
         if task_id != "open_mlflow_run":
             args = [a.arg for a in tasks[task_id][0].args.args]
