@@ -10,8 +10,11 @@ store. The slow tier runs the generated DAG with Airflow (test_airflow.py).
 from __future__ import annotations
 
 import ast
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -113,6 +116,74 @@ def test_two_kedro_runs_fill_one_run_that_only_close_ends(churn):
     assert ended.data.tags["by"] == "ci"
 
 
+def test_a_stopped_task_leaves_the_run_killed_until_it_is_closed(churn, tmp_path):
+    """SIGTERM to a task's `kedro run` while a node runs (what Airflow sends
+    when a DAG run is stopped): the run is KILLED, tagged with the process and
+    its nodes, and stays so while other tasks come and go; `close` still
+    ends it as its caller says."""
+    import mlflow  # noqa: PLC0415 (heavy)
+
+    project, env = churn
+    client = mlflow.MlflowClient(tracking_uri=env["MLFLOW_TRACKING_URI"])
+    opened = shared_run(project, env, "open", "--name", "stopped")
+    assert opened.returncode == 0, output(opened)
+    run_id = opened.stdout.strip()
+    made = kedro(
+        project, env, "run", "--pipeline", "preprocessing", MLFLOW_RUN_ID=run_id
+    )
+    assert made.returncode == 0, output(made)
+
+    log = tmp_path / "task.log"
+    with log.open("w") as task_log:
+        task = subprocess.Popen(
+            [str(BIN / "kedro"), "run", "--nodes", TRAINING_NODES,
+             "--params", "hyperparameters.n_estimators=20000"],
+            cwd=project, env={**env, "MLFLOW_RUN_ID": run_id},
+            stdout=task_log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        # kedro-mlflow logs a node's parameters just before the node runs.
+        while (
+            client.get_run(run_id).data.params.get("hyperparameters.n_estimators")
+            != "20000"
+        ):
+            assert task.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.5)
+        time.sleep(2)  # inside the forest of 20,000 trees: minutes
+        task.send_signal(signal.SIGTERM)
+        returncode = task.wait(timeout=120)
+    finally:
+        if task.poll() is None:
+            task.kill()
+            task.wait()
+    assert returncode == -signal.SIGTERM, log.read_text()
+
+    stopped = client.get_run(run_id)
+    assert stopped.info.status == "KILLED", log.read_text()
+    assert stopped.info.run_name == "stopped"
+    where = f"{socket.gethostname()}.{task.pid}"
+    assert stopped.data.tags[f"kedro.failed.{where}"] == f"KILLED: {TRAINING_NODES}"
+    # A task that ends well afterwards does not make it RUNNING again.
+    later = kedro(
+        project, env, "run", "--pipeline", "preprocessing",
+        "--nodes", "preprocess_customers_node", MLFLOW_RUN_ID=run_id,
+    )  # fmt: skip
+    assert later.returncode == 0, output(later)
+    assert client.get_run(run_id).info.status == "KILLED"
+
+    kept = shared_run(
+        project, env, "close", run_id, "--status", "FAILED", "--keep-killed"
+    )
+    assert kept.stdout == f"MLflow run {run_id}: KILLED\n", output(kept)
+    assert client.get_run(run_id).info.status == "KILLED"
+    for status in ("FAILED", "FINISHED"):  # the closing task has the last word
+        closed = shared_run(project, env, "close", run_id, "--status", status)
+        assert closed.returncode == 0, output(closed)
+        assert client.get_run(run_id).info.status == status
+
+
 def test_close_names_a_run_that_does_not_exist(churn):
     project, env = churn
     result = shared_run(project, env, "close", "0" * 32, "--status", "FAILED")
@@ -161,7 +232,13 @@ def test_dag_template_makes_one_run_per_dag_run(churn, tmp_path):
         "close_mlflow_run",
     ]
     assert tasks["open_mlflow_run"][1]["retries"] == 0
-    assert tasks["close_mlflow_run"][1]["trigger_rule"] == "all_done"
+    assert tasks["close_mlflow_run"][1]["retries"] == 0
+    # A teardown: Airflow runs it even once the DAG run is marked failed, and
+    # judges the DAG run by it (test_airflow.py).
+    assert (
+        "close_mlflow_run(mlflow_run_id).as_teardown(on_failure_fail_dagrun=True)"
+        in source
+    )
     for task_id in tasks:
         if task_id != "open_mlflow_run":
             args = [a.arg for a in tasks[task_id][0].args.args]

@@ -26,7 +26,8 @@ A run opened by an orchestrator and shared by its tasks (``MLFLOW_RUN_ID`` in
 the environment, see scripts/shared_run.py) is only lent to the pipeline:
 kedro-mlflow logs into it, but the run keeps its name and stays RUNNING for
 the task that closes it; a task that fails or is stopped says so in a tag
-``kedro.failed.<host>.<pid>``.
+``kedro.failed.<host>.<pid>``, and once one was stopped the run waits KILLED
+instead (its closing task, if it comes, has the last word).
 
 Every method here either wraps kedro-mlflow's (``wrapper=True``) or runs
 after it (``trylast=True``), whatever the order of ``HOOKS`` in settings.py.
@@ -361,18 +362,32 @@ class RunHooks:
         ):
             mlflow.end_run(status)
         if self.run_id is not None and self.lent is not None:
-            # Back to RUNNING for the task that closes it (kedro-mlflow, or the
-            # lines above, ended it).
-            client = mlflow.MlflowClient()
-            client.update_run(self.run_id, status="RUNNING")
-            if status != FINISHED:
-                where = f"{socket.gethostname()}.{os.getpid()}"
-                client.set_tag(
-                    self.run_id, f"kedro.failed.{where}", f"{status}: {self.nodes}"
-                )
+            self.give_back(status)
         elif self.run_id is not None and status != FINISHED:
             # Still open in another thread, or its model half logged.
             close(self.run_id, status)
+
+    def give_back(self, status: str) -> None:
+        """Hand a lent run back to the task that closes it (kedro-mlflow, or
+        ``end_runs``, ended it): RUNNING, or KILLED once this or another of its
+        pipeline runs was stopped, so that a run whose closing task never comes
+        (a DAG run stopped in Airflow) is not left RUNNING. The closing task,
+        if it comes, ends it as it sees fit."""
+        client = mlflow.MlflowClient()
+        if status != FINISHED:
+            where = f"{socket.gethostname()}.{os.getpid()}"
+            client.set_tag(
+                self.run_id, f"kedro.failed.{where}", f"{status}: {self.nodes}"
+            )
+        tags = client.get_run(self.run_id).data.tags
+        stopped = any(
+            key.startswith("kedro.failed.") and value.startswith(f"{KILLED}:")
+            for key, value in tags.items()
+        )
+        if stopped:
+            client.set_terminated(self.run_id, KILLED)
+        else:
+            client.update_run(self.run_id, status="RUNNING")
 
     def interrupted(self, signum: int, frame: Any) -> None:
         previous = self.previous_handlers.get(signum, signal.SIG_DFL)

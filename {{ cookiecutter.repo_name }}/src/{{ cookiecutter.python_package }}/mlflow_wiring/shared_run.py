@@ -5,7 +5,8 @@ orchestrator's pipeline run (docs/deploy.md).
 ``kedro run`` started with ``MLFLOW_RUN_ID=<id>`` in its environment then logs
 into that run (its parameters, metrics, artifacts, data and model) without
 renaming it or ending it, so that several processes, one after the other or
-at once, fill one run. ``close`` ends it FINISHED, FAILED or KILLED.
+at once, fill one run; one that is stopped (SIGTERM, Ctrl-C) leaves it KILLED
+(run.py). ``close`` ends it FINISHED, FAILED or KILLED.
 ``nodes`` runs some nodes of a pipeline into the run, as a task would.
 
     python -m {{ cookiecutter.python_package }}.mlflow_wiring.shared_run [--env ENV] open --name NAME [--tag k=v ...]
@@ -72,18 +73,24 @@ def open_run(experiment_id: str, name: str, tags: dict[str, str]) -> str:
     return run.info.run_id
 
 
-def close_run(run_id: str, status: str, tags: dict[str, str]) -> None:
-    """Tag the run ``run_id``, then end it with ``status``."""
+def close_run(
+    run_id: str, status: str, tags: dict[str, str], keep_killed: bool = False
+) -> str:
+    """Tag the run ``run_id``, then end it with ``status``, or KILLED if
+    ``keep_killed`` and a stopped task left it so (run.py); the status set."""
     client = mlflow.MlflowClient()
     try:
-        client.get_run(run_id)
+        run = client.get_run(run_id)
     except MlflowException as error:
         raise click.ClickException(
             f"No MLflow run '{run_id}' at {store()}: {error.message}"
         ) from error
+    if keep_killed and run.info.status == "KILLED":
+        status = "KILLED"
     for key, value in tags.items():
         client.set_tag(run_id, key, value)
     client.set_terminated(run_id, status=status)
+    return status
 
 
 def pipeline_for(pipeline_name: str, node_names: list[str]) -> str:
@@ -179,13 +186,18 @@ def open_command(project: Project, name: str, tags: dict[str, str]) -> None:
 @click.option(
     "--tag", "tags", multiple=True, callback=tag_pair, help="KEY=VALUE, repeatable."
 )
+@click.option(
+    "--keep-killed",
+    is_flag=True,
+    help="End KILLED a run that a stopped task left KILLED.",
+)
 @click.pass_obj
 def close_command(
-    project: Project, run_id: str, status: str, tags: dict[str, str]
+    project: Project, run_id: str, status: str, tags: dict[str, str], keep_killed
 ) -> None:
     """End the run RUN_ID with STATUS, e.g. tagging what failed."""
     project.connect()
-    close_run(run_id, status, tags)
+    status = close_run(run_id, status, tags, keep_killed)
     click.echo(f"MLflow run {run_id}: {status}", file=project.stdout)
 
 
