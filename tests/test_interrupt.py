@@ -14,6 +14,8 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import mlflow
@@ -69,14 +71,18 @@ def assert_killed_without_model(project: Project, run_id: str) -> None:
     assert client.search_model_versions(f"name = '{DEFAULT_PACKAGE}'") == []
 
 
-def start_kedro_run(project: Project, log: Path, *args: str) -> subprocess.Popen:
+@contextmanager
+def kedro_run_started(
+    project: Project, log: Path, *args: str
+) -> Iterator[subprocess.Popen]:
     """`kedro run *args` in its own process group, its output in ``log``, with
     Ctrl-C at its default as in a terminal (a shell ignores it in the commands
-    it runs in the background, and a child inherits that)."""
+    it runs in the background, and a child inherits that). Whatever is left of
+    the group is killed on leaving."""
     handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with log.open("w") as output:
-            return subprocess.Popen(
+            process = subprocess.Popen(
                 [str(project.bin / "kedro"), "run", *args],
                 cwd=project.path,
                 env=project.env(PYTHONUNBUFFERED="1"),
@@ -86,6 +92,12 @@ def start_kedro_run(project: Project, log: Path, *args: str) -> subprocess.Popen
             )
     finally:
         signal.signal(signal.SIGINT, handler)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 @pytest.mark.parametrize(
@@ -100,18 +112,13 @@ def start_kedro_run(project: Project, log: Path, *args: str) -> subprocess.Popen
 )
 def test_signal_during_a_node_records_the_run_killed(fresh, tmp_path, signum, to_group):
     log = tmp_path / "run.log"
-    process = start_kedro_run(fresh, log, "--params", SLOW_PARAMS)
-    try:
+    with kedro_run_started(fresh, log, "--params", SLOW_PARAMS) as process:
         run_id = wait_for_slow_node(fresh, lambda: process.poll() is None, log)
         if to_group:
             os.killpg(process.pid, signum)
         else:
             process.send_signal(signum)
         returncode = process.wait(timeout=120)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
     assert returncode != 0, log.read_text()
     if signum == signal.SIGTERM:
@@ -226,11 +233,9 @@ def test_a_run_whose_process_was_killed_is_closed_by_the_next_run(fresh, tmp_pat
     """kill -9 (an out-of-memory kill, a lost machine) gives the process no
     chance to record anything: the next run of the project closes the run."""
     log = tmp_path / "run.log"
-    process = start_kedro_run(fresh, log, "--params", SLOW_PARAMS)
-    try:
+    with kedro_run_started(fresh, log, "--params", SLOW_PARAMS) as process:
         run_id = wait_for_slow_node(fresh, lambda: process.poll() is None, log)
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
+        os.killpg(process.pid, signal.SIGKILL)  # no chance to record anything
         process.wait()
     assert client_of(fresh).get_run(run_id).info.status == "RUNNING"
 
@@ -278,8 +283,7 @@ def test_ctrl_c_as_soon_as_the_run_exists_records_it_killed(fresh, tmp_path):
     """Ctrl-C the moment kedro-mlflow says the run has started (on a loaded
     machine, before any node): the run is KILLED, never FINISHED or RUNNING."""
     log = tmp_path / "run.log"
-    process = start_kedro_run(fresh, log)
-    try:
+    with kedro_run_started(fresh, log) as process:
         deadline = time.monotonic() + 300
         while "has started" not in log.read_text():
             assert process.poll() is None, log.read_text()
@@ -287,10 +291,6 @@ def test_ctrl_c_as_soon_as_the_run_exists_records_it_killed(fresh, tmp_path):
             time.sleep(0.02)
         os.killpg(process.pid, signal.SIGINT)
         returncode = process.wait(timeout=120)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
     assert returncode != 0, log.read_text()
     client = client_of(fresh)
