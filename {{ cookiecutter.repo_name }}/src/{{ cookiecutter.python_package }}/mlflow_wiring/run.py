@@ -50,7 +50,6 @@ import mlflow
 from kedro.framework.hooks import hook_impl
 from mlflow.entities import LoggedModelStatus, Run, RunStatus
 from mlflow.exceptions import MlflowException
-from mlflow.utils.autologging_utils import disable_autologging
 
 from . import interactive, lineage, secrets, server, store, tracking, tuning
 
@@ -320,7 +319,7 @@ class RunHooks:
                 close_orphans(project_path)
             except MlflowException as error:  # never a reason not to run
                 logger.debug("Could not look for orphaned runs: %s", error)
-        self.undo.enter_context(disable_autologging())
+        self.undo.enter_context(tuning.autologging_suspended())
         atexit.unregister(self.at_exit)
         atexit.register(self.at_exit)  # runs before MLflow's, which says FINISHED
         interactive.end_cell_with(self.at_cell_end)

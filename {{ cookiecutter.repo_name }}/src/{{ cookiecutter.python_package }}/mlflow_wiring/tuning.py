@@ -1,7 +1,8 @@
 """What the tuning pipeline (pipelines/tuning) needs from the wiring.
 
-- ``sklearn_autologging``: scikit-learn autologging for one block of a node,
-  although pipeline runs suspend all autologging (``interactive.py``).
+- ``autologging_suspended``: every autologging integration off while a
+  pipeline runs (``run.RunHooks``), and ``sklearn_autologging``: scikit-learn
+  autologging for one block of a node all the same.
 - for ``run.RunHooks``: the storage login from conf/local/credentials.yml
   (``export_storage_credentials``), and the tags that tell which study and
   trial a training run's hyperparameters came from (``tuned_by_tags``).
@@ -29,24 +30,37 @@ TUNED_STUDY_TAG = "tuning.study"
 TUNED_TRIAL_TAG = "tuning.trial"
 TUNED_RUN_TAG = "tuning.trial_run_id"
 
-# Holds the suspension that sklearn_autologging gives back at the end of its block.
-_suspended_again = ExitStack()
+# While a pipeline runs (``autologging_suspended``), the suspension that
+# ``sklearn_autologging`` gives back at the end of its block.
+_suspension: ExitStack | None = None
+
+
+@contextmanager
+def autologging_suspended() -> Iterator[None]:
+    """Every autologging integration off for the block: a pipeline run's
+    (``RunHooks`` enters it when a run starts and leaves it when it ends)."""
+    global _suspension  # noqa: PLW0603 (one pipeline run at a time: the lock)
+    with ExitStack() as _suspension:
+        _suspension.enter_context(disable_autologging())
+        try:
+            yield
+        finally:
+            _suspension = None
 
 
 @contextmanager
 def sklearn_autologging(settings: dict[str, Any]) -> Iterator[None]:
-    """``mlflow.sklearn.autolog(**settings)`` for the block, inside a pipeline
-    run, then autologging as it was: suspended, with scikit-learn's own
-    configuration (the user's, from a notebook, or none) back.
+    """``mlflow.sklearn.autolog(**settings)`` for the block, then autologging
+    as it was: scikit-learn's own configuration (the user's, from a notebook,
+    or none) back, and suspended again if a pipeline run had suspended it.
 
-    The project's hooks suspend every autologging integration for the length of
-    a pipeline run with MLflow's ``disable_autologging()``. In MLflow 3 that is
+    A pipeline run suspends every autologging integration with MLflow's
+    ``disable_autologging()`` (``autologging_suspended``). In MLflow 3 that is
     one process-wide switch, not a count: entering any ``disable_autologging()``
     block sets it, leaving any such block clears it
     (``mlflow/utils/autologging_utils/__init__.py``; MLflow's own scikit-learn
-    integration nests them so). The block below clears it, and a block
-    entered at the end sets it again until the hooks leave theirs when the
-    pipeline ends.
+    integration nests them so). The block below clears it, and a block entered
+    at the end, left with the pipeline run's, sets it again.
     """
     previous = dict(AUTOLOGGING_INTEGRATIONS.get("sklearn") or {})
     with disable_autologging():
@@ -59,8 +73,8 @@ def sklearn_autologging(settings: dict[str, Any]) -> Iterator[None]:
             mlflow.sklearn.autolog(**previous)
         else:
             mlflow.sklearn.autolog(disable=True)
-        _suspended_again.close()
-        _suspended_again.enter_context(disable_autologging())
+        if _suspension is not None:
+            _suspension.enter_context(disable_autologging())
 
 
 class TuningError(click.ClickException):

@@ -8,12 +8,15 @@ import mlflow
 import optuna
 import pytest
 import yaml
-from mlflow.utils.autologging_utils import disable_autologging
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
 from {{ cookiecutter.python_package }}.datasets import LocalParametersDataset
-from {{ cookiecutter.python_package }}.mlflow_wiring.tuning import sklearn_autologging, tuned_by_tags
+from {{ cookiecutter.python_package }}.mlflow_wiring.tuning import (
+    autologging_suspended,
+    sklearn_autologging,
+    tuned_by_tags,
+)
 from {{ cookiecutter.python_package }}.pipelines.training.tuning import PARAM_GRID
 from {{ cookiecutter.python_package }}.pipelines.tuning.search_space import (
     SearchSpaceError,
@@ -118,7 +121,7 @@ def fit_in_a_run() -> mlflow.entities.Run:
 
 def test_sklearn_autologging_works_inside_a_suspended_pipeline_run():
     mlflow.sklearn.autolog(log_models=False, max_tuning_runs=7, silent=True)
-    with disable_autologging():  # as the project's hooks during a pipeline run
+    with autologging_suspended():  # as the project's hooks during a pipeline run
         assert fit_in_a_run().data.params == {}
         with sklearn_autologging({"log_models": False, "silent": True}):
             assert fit_in_a_run().data.params["C"] == "1.0"
@@ -130,9 +133,17 @@ def test_sklearn_autologging_works_inside_a_suspended_pipeline_run():
     mlflow.sklearn.autolog(disable=True)
 
 
+def test_sklearn_autologging_outside_a_pipeline_run_leaves_autologging_on():
+    mlflow.sklearn.autolog(log_models=False, silent=True)
+    with sklearn_autologging({"log_models": False, "silent": True}):
+        pass
+    assert fit_in_a_run().data.params["C"] == "1.0"
+    mlflow.sklearn.autolog(disable=True)
+
+
 def test_sklearn_autologging_leaves_a_disabled_autolog_off():
     mlflow.sklearn.autolog(disable=True)
-    with disable_autologging():
+    with autologging_suspended():
         with sklearn_autologging({"log_models": False, "silent": True}):
             pass
     with mlflow.start_run() as run:
